@@ -1,0 +1,41 @@
+"""Time t-SNE and UMAP on a map-sized input: 5,000 points of dimension 384.
+
+    python benchmarks/bench_projection.py [--n 5000] [--dim 384]
+
+The data is clustered like real embeddings (10 classes on the unit sphere). UMAP is timed twice:
+its first call in a process includes numba's JIT compilation, the second is the steady state.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from textanchor.projection import project
+
+
+def clustered(n: int, dim: int, n_cls: int = 10, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((n_cls, dim))
+    return (centers[rng.integers(0, n_cls, n)] + 0.7 * rng.standard_normal((n, dim))).astype(np.float32)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--dim", type=int, default=384)
+    args = parser.parse_args(argv)
+    x = clustered(args.n, args.dim)
+    print(f"{args.n} points x {args.dim} dims, {os.cpu_count()} CPUs")
+    runs = [("pca", 2, ""), ("tsne", 2, "openTSNE, FFT"), ("tsne", 3, "scikit-learn, Barnes-Hut"),
+            ("umap", 2, "first call: includes numba JIT"), ("umap", 2, "warm"), ("umap", 3, "warm")]
+    for method, dim, note in runs:
+        start = time.perf_counter()
+        project(x, method=method, dim=dim, seed=0)
+        print(f"{method:>5} {dim}-D  {time.perf_counter() - start:7.1f} s  {note}")
+
+
+if __name__ == "__main__":
+    main()

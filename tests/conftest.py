@@ -1,0 +1,95 @@
+"""Shared fixtures: the text model loads once per session; tiny synthetic data sets that a
+model must be able to learn in seconds."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the network
+
+from textanchor.data.base import ItemSet  # noqa: E402
+
+SHARED_DATA = Path(os.environ.get("TEXTANCHOR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+needs_real_data = pytest.mark.skipif(
+    not (SHARED_DATA / "mnist").is_dir() or not (SHARED_DATA / "fsdd").is_dir(),
+    reason=f"real data not found at {SHARED_DATA} (set TEXTANCHOR_DATA to the folder with mnist/ and fsdd/)",
+)
+
+TOY_CLASSES = ["zero", "one", "two"]
+
+
+@pytest.fixture(scope="session")
+def anchor():
+    from textanchor.anchor import TextAnchor
+
+    return TextAnchor()
+
+
+def toy_images(n_per_class: int, seed: int) -> ItemSet:
+    """Three drawable classes: a horizontal bar, a vertical bar, a diagonal; jittered."""
+    rng = np.random.default_rng(seed)
+    items, labels = [], []
+    for c in range(3):
+        for _ in range(n_per_class):
+            img = np.zeros((28, 28), np.float32)
+            o = rng.integers(-3, 4)
+            w = rng.integers(8, 12)
+            if c == 0:
+                img[13 + o: 16 + o, 14 - w: 14 + w] = 1
+            elif c == 1:
+                img[14 - w: 14 + w, 13 + o: 16 + o] = 1
+            else:
+                for i in range(-w, w):
+                    img[14 + i, 14 + i + o if 0 <= 14 + i + o < 28 else 14] = 1
+            img += rng.normal(0, 0.05, img.shape)
+            items.append((np.clip(img, 0, 1) * 255).astype(np.uint8))
+            labels.append(c)
+    return ItemSet("image", items, np.array(labels), TOY_CLASSES, [f"toy:{i}" for i in range(len(items))])
+
+
+def toy_audio(n_per_class: int, seed: int, sr: int = 8000) -> ItemSet:
+    """Three tone classes (300, 800, 2000 Hz) of random length, phase and loudness."""
+    rng = np.random.default_rng(seed)
+    items, labels = [], []
+    for c, f in enumerate([300.0, 800.0, 2000.0]):
+        for _ in range(n_per_class):
+            t = np.arange(int(sr * rng.uniform(0.3, 0.8))) / sr
+            w = rng.uniform(0.2, 0.9) * np.sin(2 * np.pi * f * rng.uniform(0.95, 1.05) * t + rng.uniform(0, 6))
+            items.append((w + rng.normal(0, 0.01, len(w))).astype(np.float32))
+            labels.append(c)
+    return ItemSet("audio", items, np.array(labels), TOY_CLASSES, [f"tone:{i}" for i in range(len(items))], sample_rate=sr)
+
+
+@pytest.fixture(scope="session")
+def toy_data():
+    """(train_sets, eval_sets) for the image and audio modalities."""
+    return ({"image": toy_images(40, 0), "audio": toy_audio(40, 1)},
+            {"image": toy_images(15, 2), "audio": toy_audio(15, 3)})
+
+
+def small_config(epochs: int = 4, loss: str = "mse_infonce"):
+    """A TrainConfig with small encoders for the toy data."""
+    from textanchor.config import DataSpec, ModalityRecipe, TrainConfig
+    from textanchor.model import BranchConfig
+
+    small = {"widths": [8, 16, 32]}
+    return TrainConfig(
+        modalities={
+            "image": ModalityRecipe([DataSpec("toy")], branch=BranchConfig(encoder_options=small)),
+            "audio": ModalityRecipe([DataSpec("toy")], branch=BranchConfig(encoder_options=small)),
+        },
+        loss=loss, epochs=epochs, batch_size=16, lr=5e-3, device="cpu",
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(anchor, toy_data, tmp_path_factory):
+    """A checkpoint trained on the toy data (shared by checkpoint, pipeline and CLI tests)."""
+    from textanchor.train import train
+
+    out = tmp_path_factory.mktemp("ckpt") / "toy"
+    res = train(small_config(epochs=15), out_dir=out, anchor=anchor, data=toy_data)
+    return res

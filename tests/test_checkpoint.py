@@ -1,0 +1,69 @@
+"""Checkpoints: round trip, refusal of a mismatched anchor, corrupt folders, interrupted saves."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from textanchor.checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
+from textanchor.pipeline import Embedder
+
+
+def test_round_trip_gives_identical_embeddings(trained, toy_data):
+    emb = Embedder.from_checkpoint(trained.checkpoint)
+    items = toy_data[1]["image"].items[:5]
+    a = emb.embed("image", items)
+    b = Embedder.from_checkpoint(trained.checkpoint).embed("image", items)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert a.shape == (5, 384)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+    labels, probs = emb.classify(a)
+    assert probs.shape == (5, 3) and np.allclose(probs.sum(1), 1)
+
+
+def test_refuses_other_anchor_or_dimension(trained):
+    with pytest.raises(CheckpointError, match="dimension 768"):
+        load_checkpoint(trained.checkpoint, anchor_dim=768)
+    with pytest.raises(CheckpointError, match="thenlper/gte-base"):
+        load_checkpoint(trained.checkpoint, anchor_name="thenlper/gte-base")
+
+
+def test_corrupt_folders_give_clear_errors(trained, tmp_path):
+    with pytest.raises(CheckpointError, match="not a textanchor checkpoint"):
+        read_config(tmp_path / "missing")
+    bad = tmp_path / "bad"
+    shutil.copytree(trained.checkpoint, bad)
+    (bad / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        read_config(bad)
+    shutil.rmtree(bad)
+    shutil.copytree(trained.checkpoint, bad)
+    (bad / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="could not be loaded"):
+        load_checkpoint(bad)
+
+
+def test_interrupted_save_keeps_previous_checkpoint(trained, tmp_path, monkeypatch):
+    from textanchor import checkpoint as ck
+
+    model, cfg = load_checkpoint(trained.checkpoint)
+    target = tmp_path / "ck"
+    kw = dict(anchor_name="all-MiniLM-L6-v2", templates=["{}"], class_names=cfg["class_names"],
+              class_embeddings=torch.tensor(cfg["class_embeddings"]))
+    save_checkpoint(target, model, **kw, metrics={"v": 1})
+
+    def crash(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ck, "save_file", crash)
+    with pytest.raises(OSError):
+        save_checkpoint(target, model, **kw, metrics={"v": 2})
+    assert json.loads((target / "config.json").read_text())["metrics"] == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["ck"]  # no temp folders left behind
+
+
+def test_save_recovers_after_crash_between_renames(trained, tmp_path):
+    old = tmp_path / ".ck.old"
+    shutil.copytree(trained.checkpoint, old)  # state after the first rename, before the second
+    assert read_config(tmp_path / "ck")["class_names"] == ["zero", "one", "two"]

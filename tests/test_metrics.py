@@ -1,0 +1,165 @@
+"""Metrics against brute-force loops, scikit-learn, and data with known answers."""
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from textanchor.metrics import (
+    METRIC_KEYS_DOC, evaluation_report, linear_probe, mean_cosine, modality_gap,
+    retrieval_metrics, zero_shot_accuracy,
+)
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def _clustered(rng, n, n_cls=5, dim=16, noise=0.3, centers=None):
+    centers = rng.standard_normal((n_cls, dim)) if centers is None else centers
+    y = rng.integers(0, n_cls, n)
+    return (centers[y] + noise * rng.standard_normal((n, dim))).astype(np.float32), y, centers
+
+
+def _reference_retrieval(q, ql, g, gl, ks=(1, 5, 10), exclude_self=False):
+    """One query at a time, straight from the definitions (for ties-free data)."""
+    q, g = _unit(q.astype(np.float64)), _unit(g.astype(np.float64))
+    p1, hits, aps = [], {k: [] for k in ks if k != 1}, []
+    for i in range(len(q)):
+        idx = [j for j in range(len(g)) if not (exclude_self and j == i)]
+        ranked = sorted(idx, key=lambda j: -float(q[i] @ g[j]))
+        rel = [gl[j] == ql[i] for j in ranked]
+        p1.append(float(rel[0]))
+        for k in hits:
+            hits[k].append(float(any(rel[:k])))
+        if any(rel):
+            found, precisions = 0, []
+            for rank, r in enumerate(rel, start=1):
+                if r:
+                    found += 1
+                    precisions.append(found / rank)
+            aps.append(np.mean(precisions))
+    out = {"P@1": np.mean(p1), **{f"R@{k}": np.mean(v) for k, v in hits.items()}}
+    out["mAP"] = np.mean(aps)
+    return out
+
+
+@pytest.mark.parametrize("exclude_self", [False, True])
+def test_retrieval_matches_brute_force(exclude_self):
+    rng = np.random.default_rng(0)
+    q, ql, centers = _clustered(rng, 60, noise=1.5)
+    g, gl, _ = (q, ql, None) if exclude_self else _clustered(rng, 80, noise=1.5, centers=centers)
+    got = retrieval_metrics(q, ql, g, gl, exclude_self=exclude_self, chunk_size=7)
+    want = _reference_retrieval(q, ql, g, gl, exclude_self=exclude_self)
+    assert list(got) == ["P@1", "R@5", "R@10", "mAP"]
+    for key in want:
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
+    assert 0 < got["P@1"] < 1  # the data is neither trivial nor hopeless
+
+
+def test_custom_ks_and_torch_input():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    q, ql, c = _clustered(rng, 30, noise=1.0)
+    g, gl, _ = _clustered(rng, 40, noise=1.0, centers=c)
+    got = retrieval_metrics(torch.from_numpy(q), torch.from_numpy(ql), g, gl, ks=(1, 3, 100))
+    want = _reference_retrieval(q, ql, g, gl, ks=(1, 3, 100))
+    assert set(got) == {"P@1", "R@3", "R@100", "mAP"}
+    assert got == pytest.approx(want)
+    assert got["R@100"] == 1.0  # k beyond the gallery: any relevant item counts
+
+
+def test_map_matches_sklearn_per_query_even_with_ties():
+    rng = np.random.default_rng(2)
+    q, ql, c = _clustered(rng, 25, noise=1.0)
+    g, gl, _ = _clustered(rng, 40, noise=1.0, centers=c)
+    g = np.concatenate([g, g[:15]])  # exact duplicates: tied scores of both kinds
+    gl = np.concatenate([gl, rng.integers(0, 5, 15)])
+    scores = _unit(q) @ _unit(g).T
+    ap = [average_precision_score(gl == ql[i], scores[i]) for i in range(len(q)) if (gl == ql[i]).any()]
+    assert retrieval_metrics(q, ql, g, gl)["mAP"] == pytest.approx(np.mean(ap), abs=1e-6)
+
+
+def test_retrieval_perfect_adversarial_and_collapsed():
+    eye = np.eye(4, dtype=np.float32)
+    labels = np.repeat(np.arange(4), 3)
+    perfect = eye[labels] + 0.01 * np.random.default_rng(3).standard_normal((12, 4))
+    assert retrieval_metrics(perfect, labels, perfect, labels, exclude_self=True) == \
+        {"P@1": 1.0, "R@5": 1.0, "R@10": 1.0, "mAP": 1.0}
+
+    # Two classes; every query points away from its own class: relevant items rank last.
+    gal = np.array([[-1, 0.1], [-1, 0.2], [1, 0.1], [1, 0.2], [1, 0.3], [1, 0.4]], np.float32)
+    gal_l = np.array([0, 0, 1, 1, 1, 1])
+    got = retrieval_metrics(np.array([[1, 0]], np.float32), [0], gal, gal_l, ks=(1, 2, 4, 5))
+    assert got["P@1"] == got["R@2"] == got["R@4"] == 0.0 and got["R@5"] == 1.0
+    assert got["mAP"] == pytest.approx((1 / 5 + 2 / 6) / 2)
+
+    # A collapsed space (every score tied) earns nothing on P@1 and base rate on mAP.
+    flat = np.ones((10, 3), np.float32)
+    flat_l = np.arange(10) % 2
+    got = retrieval_metrics(flat, flat_l, flat, flat_l)
+    assert got["P@1"] == 0.0 and got["mAP"] == pytest.approx(0.5)
+
+
+def test_retrieval_rejects_bad_input():
+    x = np.ones((3, 2))
+    with pytest.raises(ValueError):
+        retrieval_metrics(x, [0, 1], x, [0, 1, 2])
+    with pytest.raises(ValueError):
+        retrieval_metrics(x, [0, 1, 2], x[:2], [0, 1], exclude_self=True)
+
+
+def test_zero_shot_and_mean_cosine_match_loops():
+    rng = np.random.default_rng(4)
+    cls = rng.standard_normal((6, 8))
+    emb, y, _ = _clustered(rng, 50, n_cls=6, dim=8, noise=1.0, centers=cls)
+    ref_acc = np.mean([np.argmax([_unit(e) @ _unit(c) for c in cls]) == t for e, t in zip(emb, y)])
+    ref_cos = np.mean([_unit(e) @ _unit(cls[t]) for e, t in zip(emb, y)])
+    assert zero_shot_accuracy(emb, y, cls) == pytest.approx(ref_acc)
+    assert mean_cosine(emb, cls[y]) == pytest.approx(ref_cos, abs=1e-6)
+    assert zero_shot_accuracy(3 * cls, np.arange(6), cls) == 1.0
+    assert mean_cosine(5 * cls, cls) == pytest.approx(1.0)
+
+
+def test_linear_probe_separable_vs_random():
+    rng = np.random.default_rng(5)
+    emb, y, _ = _clustered(rng, 300, n_cls=5, dim=32, noise=0.2)
+    assert linear_probe(emb, y, 0.8) >= 0.95
+    assert linear_probe(emb, y, 0.2) >= 0.95
+    noise = rng.standard_normal((300, 32))
+    assert linear_probe(noise, y, 0.8) < 0.5  # chance is 0.2
+    assert np.isnan(linear_probe(emb[:4], [0, 0, 0, 1], 0.25))  # one class to train on
+
+
+def test_modality_gap_on_constructed_data():
+    e = np.eye(3)
+    assert modality_gap(np.tile(e[0], (5, 1)), np.tile(5 * e[1], (7, 1))) == pytest.approx(np.sqrt(2))
+    assert modality_gap(e, 2 * e) == pytest.approx(0.0, abs=1e-7)
+    # Centroids, not pairs: the two sets are opposite on average.
+    assert modality_gap(e[:2], -e[:2]) == pytest.approx(np.linalg.norm(e[0] + e[1]))
+
+
+def test_evaluation_report_keys_and_ranges():
+    rng = np.random.default_rng(6)
+    cls = rng.standard_normal((4, 16)).astype(np.float32)
+    img, yi, _ = _clustered(rng, 80, n_cls=4, noise=0.5, centers=cls)
+    aud, ya, _ = _clustered(rng, 60, n_cls=4, noise=0.5, centers=cls)
+    report = evaluation_report({"image": img, "audio": aud}, {"image": yi, "audio": ya}, cls)
+    per = ["n", "zero_shot_acc", "mean_cosine", "modality_gap", "probe_80_20", "probe_20_80"]
+    retr = ["P@1", "R@5", "R@10", "mAP"]
+    pairs = ["text_to_image", "image_to_text", "text_to_audio", "audio_to_text",
+             "image_to_audio", "audio_to_image"]
+    want = {f"{m}/{k}" for m in ("image", "audio") for k in per} | \
+        {f"{p}/{k}" for p in pairs for k in retr}
+    assert set(report) == want
+    assert all(isinstance(v, float) for v in report.values())
+    assert report["image/n"] == 80.0 and report["audio/n"] == 60.0
+    assert report["image_to_text/R@5"] == 1.0  # only 4 class texts in the gallery
+    assert report["image/zero_shot_acc"] > 0.9 and report["audio_to_image/P@1"] > 0.9
+    for key in per[1:] + retr:  # every key family is documented
+        assert key in METRIC_KEYS_DOC
+
+    named = evaluation_report({"image": img}, {"image": yi}, cls, class_names=list("abcd"),
+                              probes=False)
+    assert "image/probe_80_20" not in named
+    assert {f"image/zero_shot_acc/{c}" for c in "abcd"} <= set(named)
+    with pytest.raises(ValueError):
+        evaluation_report({"image": img}, {"image": yi + 4}, cls)

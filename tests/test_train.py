@@ -1,0 +1,67 @@
+"""Training must really learn, save a complete checkpoint, and stop when told."""
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import small_config
+from textanchor.train import pick_device, train
+
+
+def test_smoke_training_learns_both_modalities_and_the_emergent_link(trained):
+    m = trained.metrics
+    # Three classes: chance is 0.33. These are held-out items.
+    assert m["image/zero_shot_acc"] >= 0.9, m
+    assert m["audio/zero_shot_acc"] >= 0.9, m
+    # Images and tones were never paired; they meet only through the text.
+    assert m["image_to_audio/P@1"] >= 0.85, m
+    assert m["audio_to_image/P@1"] >= 0.85, m
+    assert trained.history[0]["loss"] > trained.history[-1]["loss"]
+    assert trained.device == "cpu"
+
+
+def test_checkpoint_folder_is_complete(trained):
+    cfg = json.loads((trained.checkpoint / "config.json").read_text())
+    assert (trained.checkpoint / "model.safetensors").is_file()
+    assert cfg["anchor"] == {"name": "all-MiniLM-L6-v2", "dim": 384}
+    assert cfg["class_names"] == ["zero", "one", "two"]
+    assert np.array(cfg["class_embeddings"]).shape == (3, 384)
+    assert set(cfg["modalities"]) == {"image", "audio"}
+    assert cfg["modalities"]["audio"]["preprocess"]["sample_rate"] == 8000
+    assert cfg["recipe"]["loss"] == "mse_infonce"
+    assert "image/zero_shot_acc" in cfg["metrics"] and len(cfg["history"]) == 15
+
+
+def test_stop_event_ends_training_cleanly(anchor, toy_data, tmp_path):
+    stop = threading.Event()
+    seen = []
+
+    def progress(e):
+        seen.append(e["event"])
+        if e["event"] == "step" and e["step"] == 3:
+            stop.set()
+
+    res = train(small_config(epochs=50), out_dir=tmp_path / "c", progress=progress, stop=stop,
+                anchor=anchor, data=toy_data, final_eval=False)
+    assert res.stopped == "stop requested"
+    assert seen.count("step") == 3 and seen[-1] == "done"
+    assert (tmp_path / "c" / "config.json").is_file()
+
+
+def test_time_budget(anchor, toy_data):
+    cfg = small_config(epochs=1000)
+    cfg.max_minutes = 0.0
+    res = train(cfg, anchor=anchor, data=toy_data, final_eval=False)
+    assert res.stopped == "time budget" and len(res.history) == 1
+
+
+def test_seeded_runs_repeat(anchor, toy_data):
+    a = train(small_config(epochs=1), anchor=anchor, data=toy_data, final_eval=False)
+    b = train(small_config(epochs=1), anchor=anchor, data=toy_data, final_eval=False)
+    assert a.history[0]["loss"] == pytest.approx(b.history[0]["loss"], rel=1e-5)
+
+
+def test_pick_device_prefers_requested():
+    assert pick_device("cpu") == "cpu"
+    assert pick_device("auto") in {"cuda", "mps", "cpu"}

@@ -1,0 +1,119 @@
+"""Checkpoints are folders: `model.safetensors` (weights, no pickled code) + `config.json`
+(anchor id and dimension, templates, class texts and their embeddings, per-modality
+preprocessing, the recipe, metrics). Saving is atomic: the new folder is written beside the
+old one and swapped in with renames, so a crash mid-save leaves the previous checkpoint."""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .encoders import ENCODERS
+from .model import AnchoredModel, BranchConfig
+
+FORMAT_VERSION = 1
+WEIGHTS, CONFIG = "model.safetensors", "config.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder is missing, corrupt, or made for another anchor."""
+
+
+def save_checkpoint(folder: str | Path, model: AnchoredModel, *, anchor_name: str, templates: list[str],
+                    class_names: list[str], class_embeddings: torch.Tensor, recipe: dict | None = None,
+                    metrics: dict | None = None, history: list | None = None) -> Path:
+    """Write a checkpoint folder atomically. Returns its path."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    config = {
+        "format_version": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "anchor": {"name": anchor_name, "dim": model.anchor_dim},
+        "templates": list(templates),
+        "class_names": list(class_names),
+        "class_embeddings": class_embeddings.detach().cpu().float().tolist(),
+        "modalities": model.branch_configs(),
+        "recipe": recipe or {},
+        "metrics": metrics or {},
+        "history": history or [],
+        "versions": {"torch": torch.__version__},
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS), metadata={"format": "textanchor"})
+        with open(tmp / CONFIG, "w") as f:
+            json.dump(config, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        old = folder.with_name(f".{folder.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def read_config(folder: str | Path) -> dict:
+    """The checkpoint's config.json, validated, without touching the weights."""
+    folder = Path(folder)
+    if not folder.exists():
+        old = folder.with_name(f".{folder.name}.old")
+        if old.exists():  # a save was interrupted between its two renames: recover
+            os.replace(old, folder)
+    if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
+        raise CheckpointError(f"{folder} is not a textanchor checkpoint: it needs {CONFIG} and {WEIGHTS}")
+    try:
+        cfg = json.loads((folder / CONFIG).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{folder / CONFIG} is corrupt: {e}") from e
+    missing = {"anchor", "class_names", "class_embeddings", "modalities", "templates"} - set(cfg)
+    if missing:
+        raise CheckpointError(f"{folder / CONFIG} lacks {sorted(missing)}")
+    if cfg.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{folder} uses format {cfg['format_version']}; this textanchor reads up to {FORMAT_VERSION}")
+    return cfg
+
+
+def load_checkpoint(folder: str | Path, anchor_name: str | None = None, anchor_dim: int | None = None,
+                    device: str = "cpu") -> tuple[AnchoredModel, dict]:
+    """Load (model, config). Refuses a checkpoint made for another anchor or dimension when
+    `anchor_name` / `anchor_dim` say which anchor the caller uses."""
+    cfg = read_config(folder)
+    a = cfg["anchor"]
+    if anchor_dim is not None and int(a["dim"]) != int(anchor_dim):
+        raise CheckpointError(
+            f"{folder} projects into a {a['dim']}-dimensional space ({a['name']}), "
+            f"but the active text anchor has dimension {anchor_dim}"
+        )
+    if anchor_name is not None and a["name"] != anchor_name:
+        raise CheckpointError(
+            f"{folder} was trained against the text anchor {a['name']!r}, not {anchor_name!r}; "
+            "its vectors would not be comparable"
+        )
+    try:
+        branches = {m: BranchConfig(**b) for m, b in cfg["modalities"].items()}
+        for b in branches.values():
+            # The weights come from the file: never look for ImageNet weights on load.
+            if "pretrained" in inspect.signature(ENCODERS.get(b.encoder or "image_cnn")).parameters:
+                b.encoder_options = {**b.encoder_options, "pretrained": False}
+        model = AnchoredModel(branches, int(a["dim"]))
+        state = load_file(str(Path(folder) / WEIGHTS), device="cpu")
+        model.load_state_dict(state, strict=True)
+    except CheckpointError:
+        raise
+    except Exception as e:  # noqa: BLE001 - corrupt weights, wrong shapes, unknown encoders
+        raise CheckpointError(f"{folder} could not be loaded: {type(e).__name__}: {e}") from e
+    return model.to(device).eval(), cfg

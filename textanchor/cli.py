@@ -1,0 +1,203 @@
+"""`textanchor train | evaluate | embed | search`: a thin layer over the package.
+
+`main(argv)` returns the exit code, so tests call it directly. User mistakes (missing data,
+a bad checkpoint, an unknown name) print one line starting with "error:" and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="folder holding mnist/ and fsdd/ (e.g. ../shared/data)")
+    p.add_argument("--mnist", help="folder with the MNIST IDX files")
+    p.add_argument("--fsdd", help="folder with FSDD {digit}_{speaker}_{index}.wav recordings")
+
+
+def _train(a) -> int:
+    from .config import list_presets, load_preset
+    from .train import train
+
+    if a.list_presets:
+        print("\n".join(list_presets()))
+        return 0
+    cfg = load_preset(a.config or a.preset)
+    for key in ("epochs", "max_minutes", "loss", "anchor", "batch_size", "lr", "seed", "device"):
+        if getattr(a, key) is not None:
+            setattr(cfg, key, getattr(a, key))
+    if a.template:
+        cfg.templates = a.template
+    if a.data:
+        cfg.data_root = a.data
+    for r in cfg.modalities.values():
+        for spec in r.data + (r.eval_data or []):
+            if getattr(a, spec.name, None):  # --mnist / --fsdd point one data set elsewhere
+                spec.options["root"] = getattr(a, spec.name)
+    res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet)
+    summary = {k: v for k, v in res.metrics.items() if k.endswith(("zero_shot_acc", "P@1", "mean_cosine")) or k.startswith("train/")}
+    print(json.dumps(summary, indent=1))
+    print(f"checkpoint: {res.checkpoint}  ({res.seconds:.0f} s on {res.device}{', ' + res.stopped if res.stopped else ''})")
+    if a.json:
+        Path(a.json).write_text(json.dumps(res.metrics, indent=1, sort_keys=True))
+    return 0
+
+
+def _eval_sets(a, embedder) -> dict:
+    """Held-out ItemSets named on the command line, per modality."""
+    from .data.combine import concat, load_spec
+
+    split = "all" if a.split == "all" else "test"
+    specs: list[tuple[str, dict]] = []
+    if a.mnist or a.data:
+        specs.append(("mnist", {"root": a.mnist or str(Path(a.data) / "mnist")} | ({"split": "test"} if split == "all" else {})))
+    if a.fsdd or a.data:
+        specs.append(("fsdd", {"root": a.fsdd or str(Path(a.data) / "fsdd"), "holdout": a.holdout,
+                               "test_speakers": tuple(a.test_speakers)}))
+    if a.digits:
+        specs.append(("digits", {}))
+    if a.espeak:
+        specs.append(("espeak", {}))
+    for m in a.manifest or []:
+        specs.append(("manifest", {"csv_path": m}))
+    if not specs:
+        raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak or --manifest")
+    by_mod: dict[str, list] = {}
+    for name, opts in specs:
+        sr = None
+        s = load_spec(name, opts, split, None, sr)
+        if s.modality == "audio":
+            sr_model = embedder.branch("audio").modality.cfg.sample_rate
+            if s.sample_rate != sr_model:
+                s = load_spec(name, {**opts, "sample_rate": sr_model}, split)
+        by_mod.setdefault(s.modality, []).append(s)
+    return {m: concat(v) for m, v in by_mod.items()}
+
+
+def _evaluate(a) -> int:
+    from .evaluate import evaluate_checkpoint
+    from .pipeline import Embedder
+
+    emb = Embedder.from_checkpoint(a.checkpoint)
+    sets = _eval_sets(a, emb)
+    report = evaluate_checkpoint(emb, sets, probes=not a.no_probes)
+    text = json.dumps(report, indent=1, sort_keys=True)
+    if a.json:
+        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json).write_text(text)
+    for k in sorted(report):
+        if k.endswith(("zero_shot_acc", "/P@1", "mean_cosine", "/n")):
+            print(f"{k:32s} {report[k]:.4f}")
+    return 0
+
+
+def _embed(a) -> int:
+    from .index import EmbeddingIndex
+    from .pipeline import Embedder
+
+    emb = Embedder.from_checkpoint(a.checkpoint)
+    index = EmbeddingIndex(emb.dim)
+    if a.files:
+        vecs, mods = emb.embed_files(a.files)
+        index.add(vecs, [{"modality": m, "label": "", "source": str(f)} for f, m in zip(a.files, mods)])
+    if any([a.mnist, a.fsdd, a.data, a.digits, a.espeak, a.manifest]):
+        for m, s in _eval_sets(a, emb).items():
+            index.add(emb.embed(m, s.items, s.sample_rate),
+                      [{"modality": m, "label": s.class_names[y], "source": src} for y, src in zip(s.labels, s.sources)])
+    if len(index) == 0:
+        raise ValueError("nothing to embed: give files or a data set option")
+    index.save(a.out)
+    print(f"{len(index)} items ({', '.join(index.modalities())}) -> {a.out}")
+    return 0
+
+
+def _search(a) -> int:
+    from .index import EmbeddingIndex
+    from .pipeline import Embedder
+
+    index = EmbeddingIndex.load(a.index)
+    emb = Embedder.from_checkpoint(a.checkpoint)
+    if a.text is not None:
+        q = emb.embed("text", [a.text])[0]
+    else:
+        q = emb.embed_files([a.file])[0][0]
+    labels, probs = emb.classify(q[None])
+    print(f"query zero-shot: {emb.class_names[labels[0]]} ({probs[0].max():.2f})")
+    for h in index.search(q, k=a.k, modality=a.modality):
+        print(f"{h.score:.3f}  {h.modality:6s} {str(h.label):10s} {h.source}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="textanchor", description="Text-anchored multimodal embeddings.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train every modality of a recipe against the text anchor")
+    t.add_argument("--preset", default="digits", help="recipe name (see --list-presets)")
+    t.add_argument("--config", help="a JSON recipe file instead of a preset")
+    t.add_argument("--list-presets", action="store_true")
+    _add_data_args(t)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--max-minutes", type=float, help="stop cleanly after this much wall time")
+    t.add_argument("--loss", help="loss registry name (mse, cosine, infonce, mse_infonce, ...)")
+    t.add_argument("--anchor", help="sentence-transformers name or folder (default all-MiniLM-L6-v2)")
+    t.add_argument("--template", action="append", help='class-text template, repeatable, e.g. "a person saying {}"')
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", help="auto (default), cuda, mps or cpu")
+    t.add_argument("--out", default="runs/latest", help="checkpoint folder to write")
+    t.add_argument("--json", help="also write the held-out metrics here")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(fn=_train)
+
+    for name, fn, helptext in (("evaluate", _evaluate, "held-out metrics of a checkpoint as flat JSON"),
+                               ("embed", _embed, "embed files or data sets into a search index")):
+        e = sub.add_parser(name, help=helptext)
+        e.add_argument("--checkpoint", required=True)
+        _add_data_args(e)
+        e.add_argument("--digits", action="store_true", help="scikit-learn's 8x8 digits (offline)")
+        e.add_argument("--espeak", action="store_true", help="eSpeak NG synthetic spoken digits (offline)")
+        e.add_argument("--manifest", action="append", help="CSV with path,text (repeatable)")
+        e.add_argument("--split", choices=["test", "all"], default="test",
+                       help="test: held-out part only; all: every file given (e.g. a new speaker)")
+        e.add_argument("--holdout", choices=["official", "speaker"], default="official", help="FSDD split")
+        e.add_argument("--test-speakers", nargs="+", default=["theo"], help="FSDD speakers held out (speaker split)")
+        if name == "evaluate":
+            e.add_argument("--json", help="write the metrics here (keys documented in the README)")
+            e.add_argument("--no-probes", action="store_true", help="skip the logistic-regression probes")
+        else:
+            e.add_argument("files", nargs="*", help="image or audio files")
+            e.add_argument("--out", required=True, help="index folder to write")
+        e.set_defaults(fn=fn)
+
+    s = sub.add_parser("search", help="top-k items of an index for a text or a file")
+    s.add_argument("--index", required=True)
+    s.add_argument("--checkpoint", required=True)
+    q = s.add_mutually_exclusive_group(required=True)
+    q.add_argument("--text")
+    q.add_argument("--file")
+    s.add_argument("-k", type=int, default=10)
+    s.add_argument("--modality", help="only results of this modality")
+    s.set_defaults(fn=_search)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .anchor import AnchorError
+    from .checkpoint import CheckpointError
+    from .data.base import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (DataError, CheckpointError, AnchorError, ValueError, KeyError, FileNotFoundError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Audio: any sample rate and channel count, to a fixed-length mono wave at one rate; the
+log-mel front end runs on the training device (torchaudio), so wave-level augmentation is cheap."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torchaudio
+from torch import nn
+
+from .base import MODALITIES, Modality
+
+
+def trim_silence(wave: np.ndarray, sr: int, rel_db: float = -30.0, frame_s: float = 0.02) -> np.ndarray:
+    """Drop leading and trailing frames quieter than `rel_db` below the loudest frame."""
+    hop = max(1, int(sr * frame_s))
+    n = len(wave) // hop
+    if n < 2:
+        return wave
+    rms = np.sqrt((wave[: n * hop].reshape(n, hop) ** 2).mean(1) + 1e-12)
+    keep = np.where(rms > rms.max() * 10 ** (rel_db / 20))[0]
+    if len(keep) == 0:
+        return wave
+    return wave[keep[0] * hop: (keep[-1] + 1) * hop]
+
+
+def audio_problem(wave: np.ndarray, sr: int, min_seconds: float = 0.1) -> str | None:
+    """A user-facing reason why a recording cannot be searched with, or None when it can."""
+    if wave is None or len(wave) == 0:
+        return "The recording is empty."
+    if len(wave) < min_seconds * sr:
+        return f"The recording is too short ({len(wave) / sr:.2f} s); speak for at least {min_seconds} s."
+    if float(np.abs(wave).max()) < 1e-3:
+        return "The recording is silent; check the microphone and speak a little louder."
+    return None
+
+
+class LogMel(nn.Module):
+    """(B, T) wave -> (B, 1, n_mels, frames) log-mel, normalised per utterance so the
+    microphone's gain does not matter; SpecAugment masks while training (Park et al. 2019)."""
+
+    def __init__(self, sample_rate, n_fft, hop, n_mels, spec_augment=True):
+        super().__init__()
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=sample_rate, n_fft=n_fft, win_length=n_fft, hop_length=hop, n_mels=n_mels,
+            f_min=20.0, f_max=sample_rate / 2,
+        )
+        self.masks = nn.Sequential(
+            torchaudio.transforms.FrequencyMasking(max(1, n_mels // 8)),
+            torchaudio.transforms.TimeMasking(10),
+        ) if spec_augment else nn.Identity()
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        x = torch.log(self.mel(wave) + 1e-6)[:, None]  # (B, 1, M, F)
+        x = (x - x.mean(dim=(2, 3), keepdim=True)) / (x.std(dim=(2, 3), keepdim=True) + 1e-5)
+        return self.masks(x) if self.training else x
+
+
+@MODALITIES.register("audio")
+class AudioModality(Modality):
+    name = "audio"
+    default_encoder = "audio_cnn"
+    file_extensions = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
+
+    @dataclass
+    class Config:
+        sample_rate: int = 8000  # FSDD's rate; band-limits synthetic speech to match real
+        seconds: float = 1.2  # fixed window after trimming silence (longer input: centre crop)
+        n_fft: int = 256  # 32 ms window at 8 kHz
+        hop: int = 100  # 12.5 ms
+        n_mels: int = 40
+        trim_db: float = -30.0
+        max_shift_s: float = 0.1  # training augmentation
+        noise_prob: float = 0.5
+        spec_augment: bool = True
+
+    def input_shape(self):
+        return (int(round(self.cfg.seconds * self.cfg.sample_rate)),)
+
+    def _one(self, wave: np.ndarray, sr: int) -> np.ndarray:
+        from ..data.audio_io import resample, to_mono
+
+        c = self.cfg
+        w = to_mono(np.asarray(wave, dtype=np.float32))
+        if sr != c.sample_rate:
+            w = resample(w, sr, c.sample_rate)
+        w = trim_silence(w, c.sample_rate, c.trim_db)
+        peak = float(np.abs(w).max()) if len(w) else 0.0
+        if peak > 1e-4:
+            w = w * (0.9 / peak)
+        n = self.input_shape()[0]
+        out = np.zeros(n, np.float32)
+        if len(w) >= n:  # centre crop
+            s = (len(w) - n) // 2
+            out[:] = w[s: s + n]
+        else:  # centre pad
+            s = (n - len(w)) // 2
+            out[s: s + len(w)] = w
+        return out
+
+    def prepare(self, items, sample_rate=None) -> torch.Tensor:
+        sr = sample_rate or self.cfg.sample_rate
+        if len(items) == 0:
+            return torch.zeros((0, *self.input_shape()))
+        return torch.from_numpy(np.stack([self._one(w, sr) for w in items]))
+
+    def augment(self, x, generator=None):
+        """Random shift, gain and noise at 10-40 dB SNR."""
+        b, n = x.shape
+        dev = x.device
+        rnd = lambda *s: torch.rand(*s, generator=generator).to(dev)  # noqa: E731
+        max_shift = int(self.cfg.max_shift_s * self.cfg.sample_rate)
+        if max_shift > 0:
+            shifts = ((rnd(b) * 2 - 1) * max_shift).long()
+            idx = (torch.arange(n, device=dev)[None] - shifts[:, None]) % n
+            x = torch.gather(x, 1, idx)
+        x = x * (0.5 + 0.5 * rnd(b, 1))
+        snr_db = 10 + 30 * rnd(b, 1)
+        power = x.pow(2).mean(1, keepdim=True).clamp_min(1e-8)
+        noise = torch.randn(x.shape, generator=generator).to(dev) * torch.sqrt(power / 10 ** (snr_db / 10))
+        use = (rnd(b, 1) < self.cfg.noise_prob).float()
+        return x + use * noise
+
+    def frontend(self):
+        c = self.cfg
+        return LogMel(c.sample_rate, c.n_fft, c.hop, c.n_mels, c.spec_augment)
+
+    def read_file(self, path):
+        from ..data.audio_io import read_audio
+
+        wave, _ = read_audio(path, sample_rate=self.cfg.sample_rate)
+        return wave

@@ -1,0 +1,63 @@
+"""The trainable part: per modality, front end -> encoder -> projector, dict in / dict out.
+
+    {"image": (B, 1, 28, 28), "audio": (B, T)}  ->  {"image": (B, A), "audio": (B, A)}
+
+The text side is the frozen anchor (`textanchor.anchor`), so it has no branch here.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .encoders import create_encoder
+from .modalities import Modality, create_modality
+from .projectors import create_projector
+
+
+@dataclass
+class BranchConfig:
+    """How one modality is embedded; saved in every checkpoint."""
+
+    encoder: str = ""  # encoder registry name; "" = the modality's default
+    encoder_options: dict = field(default_factory=dict)
+    projector: str = "mlp"  # projector registry name
+    projector_options: dict = field(default_factory=dict)
+    preprocess: dict = field(default_factory=dict)  # the modality's Config fields
+
+
+class Branch(nn.Module):
+    """One modality's path into the text space."""
+
+    def __init__(self, modality: str, cfg: BranchConfig, anchor_dim: int):
+        super().__init__()
+        self.modality: Modality = create_modality(modality, **cfg.preprocess)
+        cfg.encoder = cfg.encoder or self.modality.default_encoder
+        cfg.preprocess = self.modality.config_dict()  # fill defaults so the checkpoint is complete
+        self.cfg = cfg
+        self.frontend = self.modality.frontend()
+        self.encoder = create_encoder(cfg.encoder, self.modality.encoder_input_shape(), modality, **cfg.encoder_options)
+        self.projector = create_projector(cfg.projector, self.encoder.output_dim, anchor_dim, **cfg.projector_options)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projector(self.encoder(self.frontend(x)))  # (B, A)
+
+
+class AnchoredModel(nn.Module):
+    """All modality branches that project into one anchor space of dimension `anchor_dim`."""
+
+    def __init__(self, branches: dict[str, BranchConfig], anchor_dim: int):
+        super().__init__()
+        self.anchor_dim = anchor_dim
+        self.branches = nn.ModuleDict({m: Branch(m, c, anchor_dim) for m, c in branches.items()})
+
+    @property
+    def modalities(self) -> list[str]:
+        return list(self.branches.keys())
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {m: self.branches[m](x) for m, x in batch.items()}
+
+    def branch_configs(self) -> dict[str, dict]:
+        return {m: asdict(b.cfg) for m, b in self.branches.items()}

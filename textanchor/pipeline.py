@@ -1,0 +1,109 @@
+"""Inference from a checkpoint: decoded items, files or texts -> unit vectors in the anchor
+space, plus zero-shot labels against the stored class texts. The app, the CLI, evaluation
+and the index all embed through `Embedder`."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import load_checkpoint
+from .modalities import MODALITIES
+
+
+class Embedder:
+    """A loaded checkpoint ready to embed.
+
+    The text model is loaded lazily: class-level search and zero-shot labels work from the
+    class embeddings stored in the checkpoint, without it.
+    """
+
+    def __init__(self, model, config: dict, anchor=None, device: str = "cpu", path: str | None = None):
+        self.model = model.to(device).eval()
+        self.config = config
+        self.device = device
+        self.path = path
+        self.class_names: list[str] = list(config["class_names"])
+        self.templates: list[str] = list(config["templates"])
+        self.class_embeddings = torch.tensor(config["class_embeddings"], dtype=torch.float32)  # (C, A)
+        self.anchor_name: str = config["anchor"]["name"]
+        self.dim: int = int(config["anchor"]["dim"])
+        self._anchor = anchor
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_checkpoint(cls, folder: str | Path, device: str = "cpu", anchor=None) -> "Embedder":
+        model, cfg = load_checkpoint(
+            folder, anchor_name=None if anchor is None else anchor.name,
+            anchor_dim=None if anchor is None else anchor.dim, device=device,
+        )
+        return cls(model, cfg, anchor=anchor, device=device, path=str(folder))
+
+    @property
+    def modalities(self) -> list[str]:
+        return self.model.modalities
+
+    @property
+    def anchor(self):
+        """The text anchor, loaded on first use (a few seconds)."""
+        with self._lock:
+            if self._anchor is None:
+                from .anchor import TextAnchor
+
+                self._anchor = TextAnchor(self.anchor_name)
+            return self._anchor
+
+    def branch(self, modality: str):
+        if modality not in self.model.branches:
+            raise ValueError(f"this checkpoint has no {modality} branch; it embeds {self.modalities}")
+        return self.model.branches[modality]
+
+    @torch.no_grad()
+    def embed(self, modality: str, items: list, sample_rate: int | None = None, batch_size: int = 256) -> np.ndarray:
+        """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor."""
+        if modality == "text":
+            return self.anchor.encode(list(items)).numpy()
+        br = self.branch(modality)
+        out = []
+        for s in range(0, len(items), batch_size):
+            x = br.modality.prepare(items[s: s + batch_size], sample_rate).to(self.device)
+            out.append(torch.nn.functional.normalize(br(x), dim=-1).cpu())
+        if not out:
+            return np.zeros((0, self.dim), np.float32)
+        return torch.cat(out).numpy()
+
+    def embed_prepared(self, modality: str, x: torch.Tensor, batch_size: int = 512) -> np.ndarray:
+        """Already prepared (N, *input_shape) tensors -> (N, A) unit vectors."""
+        br = self.branch(modality)
+        with torch.no_grad():
+            outs = [torch.nn.functional.normalize(br(x[s: s + batch_size].to(self.device)), dim=-1).cpu()
+                    for s in range(0, len(x), batch_size)]
+        return torch.cat(outs).numpy() if outs else np.zeros((0, self.dim), np.float32)
+
+    def modality_of_file(self, path: str | Path) -> str:
+        ext = Path(path).suffix.lower()
+        for name in self.modalities:
+            if ext in MODALITIES.get(name).file_extensions:
+                return name
+        raise ValueError(f"{path}: no modality of this checkpoint ({self.modalities}) reads {ext or 'extensionless'} files")
+
+    def embed_files(self, paths: list[str | Path]) -> tuple[np.ndarray, list[str]]:
+        """Files of any supported modality -> ((N, A) vectors, modality of each)."""
+        mods = [self.modality_of_file(p) for p in paths]
+        vecs = np.zeros((len(paths), self.dim), np.float32)
+        for m in set(mods):
+            idx = [i for i, mm in enumerate(mods) if mm == m]
+            br = self.branch(m)
+            vecs[idx] = self.embed(m, [br.modality.read_file(str(paths[i])) for i in idx])
+        return vecs, mods
+
+    def classify(self, emb: np.ndarray, temperature: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """Zero-shot: nearest class text. Returns (labels (N,), probabilities (N, C)), the
+        probabilities a softmax over cosines at `temperature` (a confidence, not calibrated)."""
+        sims = np.asarray(emb, np.float32) @ self.class_embeddings.numpy().T  # (N, C)
+        z = sims / temperature
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        return sims.argmax(1), p

@@ -1,0 +1,195 @@
+"""Training: every modality of a recipe against one frozen text anchor, in one run.
+
+    result = train(config, progress=print)
+
+Each step draws one batch per modality (smaller data sets cycle), maps it into the text
+space and adds the losses against the class-text embeddings. Progress goes to a callback
+(the app's live progress bar) and to tqdm on the command line.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .anchor import TextAnchor
+from .checkpoint import save_checkpoint
+from .config import TrainConfig
+from .data.combine import concat, load_spec, relabel
+from .losses import create_loss
+from .model import AnchoredModel
+
+
+def pick_device(requested: str = "auto") -> str:
+    """CUDA, then Apple's MPS, then the CPU."""
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path | None
+    metrics: dict  # held-out evaluation report (flat keys, see textanchor.metrics)
+    history: list[dict]  # one entry per epoch: loss, per-modality held-out zero-shot accuracy
+    seconds: float
+    device: str
+    stopped: str = ""  # "", "time budget", or "stop requested"
+    class_names: list[str] = field(default_factory=list)
+
+
+def load_recipe_data(cfg: TrainConfig, model: AnchoredModel) -> tuple[dict, dict]:
+    """Decode and pool the train and held-out ItemSets of every modality."""
+    train_sets, eval_sets = {}, {}
+    for m, r in cfg.modalities.items():
+        sr = getattr(model.branches[m].modality.cfg, "sample_rate", None)
+        train_sets[m] = concat([load_spec(s.name, s.options, "train", cfg.data_root, sr) for s in r.data])
+        specs = r.eval_data if r.eval_data is not None else r.data
+        eval_sets[m] = concat([load_spec(s.name, s.options, "test", cfg.data_root, sr) for s in specs])
+    return train_sets, eval_sets
+
+
+def _cycle_batches(n: int, batch: int, gen: torch.Generator):
+    """Endless shuffled index batches over range(n)."""
+    while True:
+        perm = torch.randperm(n, generator=gen)
+        for s in range(0, n - (n % batch if n >= batch else 0), batch):
+            yield perm[s: s + batch]
+
+
+@torch.no_grad()
+def embed_tensor(model: AnchoredModel, modality: str, x: torch.Tensor, device: str, bs: int = 512) -> torch.Tensor:
+    """Prepared inputs -> (N, A) unit vectors, in eval mode."""
+    was = model.training
+    model.eval()
+    out = torch.cat([F.normalize(model.branches[modality](x[s: s + bs].to(device)), dim=-1).cpu()
+                     for s in range(0, len(x), bs)]) if len(x) else torch.zeros(0, model.anchor_dim)
+    model.train(was)
+    return out
+
+
+def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None,
+          stop: threading.Event | None = None, anchor: TextAnchor | None = None, data: tuple | None = None,
+          final_eval: bool = True, show_tqdm: bool = False) -> TrainResult:
+    """Train every modality branch of `cfg` against the text anchor.
+
+    Args:
+        cfg: the recipe. out_dir: checkpoint folder to write (None: do not save).
+        progress: called with dicts: {"event": "step"|"epoch"|"done", ...}.
+        stop: set it from another thread to end training cleanly after the current step.
+        anchor: an already loaded TextAnchor with the recipe's name (saves reloading it).
+        data: (train_sets, eval_sets) dicts of ItemSets, instead of loading the recipe's data.
+    Returns: TrainResult with the held-out metrics.
+    """
+    t0 = time.time()
+    emit = progress or (lambda e: None)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    device = pick_device(cfg.device)
+    anchor = anchor if anchor is not None and anchor.name == TextAnchor.canonical(cfg.anchor) else TextAnchor(cfg.anchor)
+    model = AnchoredModel({m: r.branch for m, r in cfg.modalities.items()}, anchor.dim)
+    train_sets, eval_sets = data if data is not None else load_recipe_data(cfg, model)
+    for m, s in train_sets.items():
+        if len(s) == 0:
+            raise ValueError(f"the {m} training data is empty")
+
+    # One class vocabulary for the whole run: the union of every modality's class names.
+    class_names: list[str] = []
+    for s in list(train_sets.values()) + list(eval_sets.values()):
+        class_names += [n for n in s.class_names if n not in class_names]
+    protos = anchor.class_embeddings(class_names, cfg.templates).to(device)  # (C, A)
+
+    X, Y, XE, YE = {}, {}, {}, {}
+    for m, s in train_sets.items():
+        mod = model.branches[m].modality
+        X[m] = mod.prepare(s.items, s.sample_rate)
+        Y[m] = torch.from_numpy(relabel(s, class_names))
+        e = eval_sets[m]
+        if cfg.eval_limit is not None and len(e) > cfg.eval_limit:  # a fixed, seeded subset
+            e = e.subset(np.random.default_rng(cfg.seed).permutation(len(e))[: cfg.eval_limit])
+        XE[m] = mod.prepare(e.items, e.sample_rate)
+        YE[m] = torch.from_numpy(relabel(e, class_names))
+
+    model.to(device).train()
+    loss_fn = create_loss(cfg.loss, **cfg.loss_options).to(device)
+    bs = {m: min(cfg.modalities[m].batch_size or cfg.batch_size, len(x)) for m, x in X.items()}
+    steps_per_epoch = max(max(1, len(x) // bs[m]) for m, x in X.items())
+    total = steps_per_epoch * cfg.epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total, 2), pct_start=0.15)
+    batches = {m: _cycle_batches(len(x), bs[m], gen) for m, x in X.items()}
+    history, stopped, step = [], "", 0
+    bar = None
+    if show_tqdm:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="step", dynamic_ncols=True)
+    emit({"event": "start", "device": device, "total_steps": total, "epochs": cfg.epochs,
+          "train_sizes": {m: len(x) for m, x in X.items()}, "eval_sizes": {m: len(x) for m, x in XE.items()}})
+
+    for epoch in range(1, cfg.epochs + 1):
+        run_loss, n = 0.0, 0
+        for _ in range(steps_per_epoch):
+            loss = 0.0
+            for m in X:
+                idx = next(batches[m])
+                x = model.branches[m].modality.augment(X[m][idx].to(device), generator=gen)
+                y = Y[m][idx].to(device)
+                loss = loss + loss_fn(model.branches[m](x), protos[y], y, protos)  # (B, A) vs (B, A)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            run_loss += float(loss.detach())
+            n += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(epoch=epoch, loss=f"{run_loss / n:.4f}")
+            emit({"event": "step", "step": step, "total_steps": total, "epoch": epoch, "loss": float(loss.detach()),
+                  "elapsed_s": time.time() - t0})
+            if stop is not None and stop.is_set():
+                stopped = "stop requested"
+            elif cfg.max_minutes is not None and time.time() - t0 > cfg.max_minutes * 60:
+                stopped = "time budget"
+            if stopped:
+                break
+        record = {"epoch": epoch, "loss": run_loss / max(n, 1), "elapsed_s": time.time() - t0}
+        for m in XE:
+            emb = embed_tensor(model, m, XE[m], device)
+            record[f"{m}/zero_shot_acc"] = float(((emb @ protos.cpu().T).argmax(1) == YE[m]).float().mean()) if len(emb) else float("nan")
+        history.append(record)
+        emit({"event": "epoch", **record, "epochs": cfg.epochs, "total_steps": total, "step": step})
+        if stopped:
+            break
+    if bar is not None:
+        bar.close()
+
+    metrics: dict = {}
+    if final_eval:
+        from .evaluate import evaluate_model
+
+        metrics = evaluate_model(model, eval_sets, protos.cpu(), class_names, device=device)
+    metrics["train/seconds"] = time.time() - t0
+    metrics["train/epochs_done"] = len(history)
+    ckpt = None
+    if out_dir is not None:
+        ckpt = save_checkpoint(out_dir, model.cpu(), anchor_name=anchor.name, templates=cfg.templates,
+                               class_names=class_names, class_embeddings=protos.cpu(), recipe=cfg.to_dict(),
+                               metrics=metrics, history=history)
+    res = TrainResult(ckpt, metrics, history, time.time() - t0, device, stopped, class_names)
+    emit({"event": "done", "checkpoint": str(ckpt) if ckpt else None, "metrics": metrics, "stopped": stopped,
+          "seconds": res.seconds})
+    return res
