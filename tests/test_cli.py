@@ -82,4 +82,4 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
 
 def test_parser_lists_every_command():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(sub.choices) == {"train", "evaluate", "embed", "search"}
+    assert set(sub.choices) == {"train", "evaluate", "embed", "search", "bench"}

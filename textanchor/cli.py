@@ -36,7 +36,13 @@ def _train(a) -> int:
         for spec in r.data + (r.eval_data or []):
             if getattr(a, spec.name, None):  # --mnist / --fsdd point one data set elsewhere
                 spec.options["root"] = getattr(a, spec.name)
-    res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet)
+    def report_epoch(e: dict) -> None:
+        if e["event"] == "epoch":
+            accs = "  ".join(f"{k}={v:.4f}" for k, v in e.items() if k.endswith("zero_shot_acc"))
+            print(f"epoch {e['epoch']}/{e['epochs']}  loss={e['loss']:.4f}  held-out {accs}  ({e['elapsed_s']:.0f} s)",
+                  file=sys.stderr, flush=True)
+
+    res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet, progress=report_epoch)
     summary = {k: v for k, v in res.metrics.items() if k.endswith(("zero_shot_acc", "P@1", "mean_cosine")) or k.startswith("train/")}
     print(json.dumps(summary, indent=1))
     print(f"checkpoint: {res.checkpoint}  ({res.seconds:.0f} s on {res.device}{', ' + res.stopped if res.stopped else ''})")
@@ -130,6 +136,16 @@ def _search(a) -> int:
     return 0
 
 
+def _bench(a) -> int:
+    from .bench import SECTIONS, run_bench
+
+    if not a.quick and not a.data:
+        raise ValueError("bench needs --data DIR (the folder with mnist/ and fsdd/), or --quick")
+    res = run_bench(a.data, a.out, quick=a.quick, seeds=a.seeds, sections=a.sections or SECTIONS)
+    print(f"wrote {Path(a.out) / 'results.md'} and results.json ({res['meta/wall_seconds'] / 60:.1f} min)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textanchor", description="Text-anchored multimodal embeddings.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -182,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--modality", help="only results of this modality")
     s.set_defaults(fn=_search)
+
+    b = sub.add_parser("bench", help="reproduce every published number (results.md / results.json)")
+    b.add_argument("--data", help="folder with mnist/ and fsdd/ (e.g. ../shared/data)")
+    b.add_argument("--out", default="results")
+    b.add_argument("--quick", action="store_true", help="tiny offline run of every section (minutes; for tests)")
+    b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed")
+    b.set_defaults(fn=_bench)
     return p
 
 

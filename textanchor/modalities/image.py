@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from .base import MODALITIES, Modality
 
@@ -39,8 +40,9 @@ def center_like_mnist(gray: np.ndarray, size: int = 28, box: int = 20) -> np.nda
     h, w = crop.shape
     s = box / max(h, w)
     nh, nw = max(1, round(h * s)), max(1, round(w * s))
-    t = torch.from_numpy(np.ascontiguousarray(crop))[None, None]
-    small = F.interpolate(t, size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)[0, 0].numpy()
+    # PIL's resampling filters antialias when shrinking and are ~20x faster than torch for
+    # one small image, which matters when 60,000 MNIST digits are prepared.
+    small = np.asarray(Image.fromarray(np.ascontiguousarray(crop, np.float32), mode="F").resize((nw, nh), Image.BILINEAR))
     canvas = np.zeros((size, size), np.float32)
     total = small.sum()
     ys, xs = np.mgrid[:nh, :nw]
@@ -108,8 +110,6 @@ class ImageModality(Modality):
         return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
     def read_file(self, path):
-        from PIL import Image
-
         with Image.open(path) as im:
             return np.asarray(im.convert("L" if self.cfg.channels == 1 else "RGB"))
 
