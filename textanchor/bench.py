@@ -42,8 +42,8 @@ class BenchPlan:
     data_root: str | None
     quick: bool = False
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    study_mnist_limit: int | None = 10000  # loss/template/classifier studies: a smaller budget
-    study_epochs: int = 3
+    study_mnist_limit: int | None = 5000  # loss/template/classifier studies: a smaller budget
+    study_epochs: int = 2
     speaker: str = "theo"  # FSDD speaker held out in the unseen-voice run
     gallery_sizes: tuple = (1000, 10000, 100000)
 
@@ -78,14 +78,25 @@ def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, 
     return train_sets, eval_sets
 
 
-def section_quality(plan: BenchPlan, anchor: TextAnchor, out: Path, log) -> dict:
-    """The shipped recipe, held out; its checkpoint goes to out/checkpoint."""
+def section_quality(plan: BenchPlan, anchor: TextAnchor, out: Path, log, checkpoint: Path | None = None) -> dict:
+    """The shipped recipe, held out. Trains it into out/checkpoint, or, given `checkpoint`
+    (a folder trained by `textanchor train` with this recipe), evaluates that one."""
     cfg = plan.recipe()
     data = _load(plan, cfg)
-    log(f"quality: training the default recipe ({cfg.epochs} epochs)")
-    res = train(cfg, out_dir=out / "checkpoint", anchor=anchor, data=data)
-    rows = {f"quality/{k}": v for k, v in res.metrics.items()}
-    rows["quality/train_seconds"] = res.seconds
+    if checkpoint is not None:
+        from .evaluate import evaluate_checkpoint
+        from .pipeline import Embedder
+
+        log(f"quality: evaluating {checkpoint}")
+        emb = Embedder.from_checkpoint(checkpoint, anchor=anchor)
+        rows = {f"quality/{k}": v for k, v in evaluate_checkpoint(emb, data[1]).items()}
+        rows["quality/train_seconds"] = emb.config["metrics"].get("train/seconds", float("nan"))
+        rows["quality/checkpoint"] = str(checkpoint)
+    else:
+        log(f"quality: training the default recipe ({cfg.epochs} epochs)")
+        res = train(cfg, out_dir=out / "checkpoint", anchor=anchor, data=data)
+        rows = {f"quality/{k}": v for k, v in res.metrics.items()}
+        rows["quality/train_seconds"] = res.seconds
     log(f"quality: speaker-held-out run (FSDD speaker {plan.speaker!r} never heard)")
     sp = _load(plan, cfg, audio_holdout={"holdout": "speaker", "test_speakers": [plan.speaker]}) if not plan.quick else data
     res2 = train(cfg, anchor=anchor, data=sp)
@@ -235,8 +246,11 @@ SECTIONS = ("quality", "losses", "classifier", "anchors", "speed")
 
 
 def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds=(0, 1, 2),
-              sections=SECTIONS, log=print) -> dict:
-    """Run the chosen sections and write out/results.json and out/results.md."""
+              sections=SECTIONS, log=print, checkpoint: str | Path | None = None) -> dict:
+    """Run the chosen sections and write out/results.json and out/results.md.
+
+    checkpoint: evaluate this already trained default-recipe checkpoint in the quality and
+    speed sections instead of training one (saves the longest run)."""
     from .report import write_report
 
     out = Path(out)
@@ -244,14 +258,17 @@ def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds
     plan = BenchPlan(data_root=data_root, quick=quick, seeds=list(seeds))
     t0 = time.time()
     anchor = TextAnchor(plan.recipe().anchor)
-    results: dict = {"meta/machine": platform.platform(), "meta/processor": platform.processor() or platform.machine(),
+    # Sections can be run one at a time: results of earlier runs in `out` are kept, and a
+    # section run again replaces its own keys.
+    results: dict = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else {}
+    results |= {"meta/machine": platform.platform(), "meta/processor": platform.processor() or platform.machine(),
                      "meta/cpus": torch.get_num_threads(), "meta/torch": torch.__version__,
                      "meta/python": platform.python_version(), "meta/seeds": list(seeds), "meta/quick": quick,
                      "meta/data_root": str(data_root), "meta/recipe": plan.recipe().to_dict(),
                      "meta/date": time.strftime("%Y-%m-%d %H:%M")}
-    ckpt = out / "checkpoint"
+    ckpt = Path(checkpoint) if checkpoint else out / "checkpoint"
     runners = {
-        "quality": lambda: section_quality(plan, anchor, out, log),
+        "quality": lambda: section_quality(plan, anchor, out, log, Path(checkpoint) if checkpoint else None),
         "losses": lambda: section_losses(plan, anchor, log),
         "classifier": lambda: section_classifier(plan, anchor, log),
         "anchors": lambda: section_anchors(plan, anchor, log),

@@ -141,7 +141,8 @@ def _bench(a) -> int:
 
     if not a.quick and not a.data:
         raise ValueError("bench needs --data DIR (the folder with mnist/ and fsdd/), or --quick")
-    res = run_bench(a.data, a.out, quick=a.quick, seeds=a.seeds, sections=a.sections or SECTIONS)
+    res = run_bench(a.data, a.out, quick=a.quick, seeds=a.seeds, sections=a.sections or SECTIONS,
+                    checkpoint=a.checkpoint)
     print(f"wrote {Path(a.out) / 'results.md'} and results.json ({res['meta/wall_seconds'] / 60:.1f} min)")
     return 0
 
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="tiny offline run of every section (minutes; for tests)")
     b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed")
+    b.add_argument("--checkpoint", help="evaluate this default-recipe checkpoint instead of training one")
     b.set_defaults(fn=_bench)
     return p
 

@@ -8,6 +8,7 @@ A new method is one function plus `@PROJECTIONS.register(name)`; it receives nor
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -21,6 +22,12 @@ PROJECTIONS = Registry("projection")
 # Below this many points t-SNE perplexity and UMAP neighbourhoods are meaningless (and the
 # libraries fail on some sizes), so `project` uses PCA instead.
 MIN_POINTS_NONLINEAR = 10
+
+
+def _default_threads(n_points: int) -> int:
+    """All CPUs for large maps; one for small ones, where thread sync costs more than it saves
+    and spin-waiting threads slow to a crawl when the CPUs are busy with other work."""
+    return (os.cpu_count() or 1) if n_points >= 2000 else 1
 
 
 @PROJECTIONS.register("pca")
@@ -40,9 +47,7 @@ def _tsne(x: np.ndarray, dim: int, seed: int, perplexity: float = 30.0, n_jobs: 
     (openTSNE's fast gradients are 2-D only; Barnes-Hut supports at most 3 dimensions)."""
     # Both libraries need perplexity well below N (3 * perplexity neighbours per point).
     perplexity = float(min(perplexity, max(1.0, (len(x) - 1) / 3)))
-    # Threads only pay off on large maps; on small ones their sync overhead dominates, and
-    # spin-waiting threads slow to a crawl when the CPUs are busy with other work.
-    n_jobs = n_jobs or ((os.cpu_count() or 1) if len(x) >= 2000 else 1)
+    n_jobs = n_jobs or _default_threads(len(x))
     if dim == 2:
         from openTSNE import TSNE
 
@@ -50,17 +55,21 @@ def _tsne(x: np.ndarray, dim: int, seed: int, perplexity: float = 30.0, n_jobs: 
                     n_jobs=n_jobs, **kw)
         return np.asarray(tsne.fit(x))
     from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
 
     tsne = TSNE(n_components=dim, perplexity=perplexity, metric="cosine", init="pca",
                 random_state=seed, n_jobs=n_jobs, **kw)
-    return tsne.fit_transform(x)
+    with threadpool_limits(limits=n_jobs, user_api="openmp"):  # its gradient ignores n_jobs
+        return tsne.fit_transform(x)
 
 
 @PROJECTIONS.register("umap")
 def _umap(x: np.ndarray, dim: int, seed: int, n_neighbors: int = 15, min_dist: float = 0.1,
           **kw) -> np.ndarray:
     """UMAP (umap-learn). A fixed random_state makes it reproducible but single-threaded."""
-    import umap
+    with warnings.catch_warnings():  # "Tensorflow not installed": irrelevant here
+        warnings.simplefilter("ignore")
+        import umap
 
     reducer = umap.UMAP(n_components=dim, n_neighbors=min(n_neighbors, len(x) - 1),
                         min_dist=min_dist, metric="cosine", random_state=seed,
