@@ -198,12 +198,15 @@ def linear_probe(emb, labels, train_fraction: float = 0.8, seed: int = 0) -> flo
     from sklearn.preprocessing import StandardScaler
 
     x, y = l2_normalize(emb), _to_numpy(labels)
+    n_train = int(round(train_fraction * len(y)))
+    if n_train < 2 or len(y) - n_train < 1:  # too few items to split at all
+        return float("nan")
     try:
         x_tr, x_te, y_tr, y_te = train_test_split(
-            x, y, train_size=train_fraction, random_state=seed, stratify=y)
+            x, y, train_size=n_train, random_state=seed, stratify=y)
     except ValueError:  # a class too small to appear on both sides
         x_tr, x_te, y_tr, y_te = train_test_split(
-            x, y, train_size=train_fraction, random_state=seed)
+            x, y, train_size=n_train, random_state=seed)
     if len(np.unique(y_tr)) < 2 or len(y_te) == 0:
         return float("nan")
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
