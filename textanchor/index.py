@@ -158,12 +158,22 @@ class EmbeddingIndex:
         q = q[None] if single else q  # (Q, D)
         if q.ndim != 2 or (self.dim is not None and q.shape[1] != self.dim):
             raise ValueError(f"query has shape {tuple(q.shape)}; the index has dimension {self.dim}")
-        rows = self._rows_for(modality)  # (M,) candidate rows
+        rows = self._rows_for(modality)  # (M,) candidate rows, None = all
+        if rows is None:  # no copy when unfiltered
+            vecs = self.vectors
+        elif isinstance(modality, str):  # one modality: its rows, gathered once and kept
+            vecs = self._modality_vecs.get(modality)
+            if vecs is None:
+                vecs = self._modality_vecs[modality] = self.vectors[rows]
+        else:
+            vecs = self.vectors[rows]
+        if rows is None:
+            rows = np.arange(len(vecs))
         k = min(int(k), len(rows))
         if k <= 0:
             hits: list[list[Hit]] = [[] for _ in q]
             return hits[0] if single else hits
-        scores = q @ self.vectors[rows].T  # (Q, M)
+        scores = q @ vecs.T  # (Q, M)
         # argpartition finds the top k in O(M); only those k are then sorted.
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < len(rows) else \
             np.broadcast_to(np.arange(len(rows)), (len(q), len(rows)))  # (Q, k)
@@ -176,14 +186,18 @@ class EmbeddingIndex:
 
     def _rows_for(self, modality) -> np.ndarray:
         if modality is None:
-            return np.arange(len(self))
+            return None
         wanted = [modality] if isinstance(modality, str) else list(modality)
-        unknown = sorted(set(wanted) - set(self.modalities()))
+        if self._modality_col is None or len(self._modality_col) != len(self._meta):
+            self._modality_col = np.array([m["modality"] for m in self._meta], dtype=object)
+            self._modality_rows = {m: np.flatnonzero(self._modality_col == m) for m in self.modalities()}
+            self._modality_vecs = {}
+        unknown = sorted(set(wanted) - set(self._modality_rows))
         if unknown:
             raise ValueError(f"no items of modality {unknown}; the index holds {self.modalities()}")
-        if self._modality_col is None:
-            self._modality_col = np.array([m["modality"] for m in self._meta], dtype=object)
-        return np.flatnonzero(np.isin(self._modality_col, wanted))
+        if len(wanted) == 1:
+            return self._modality_rows[wanted[0]]
+        return np.sort(np.concatenate([self._modality_rows[m] for m in dict.fromkeys(wanted)]))
 
     def _hit(self, row: int, score: float) -> Hit:
         m = self._meta[row]
