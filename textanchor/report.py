@@ -67,7 +67,7 @@ def write_report(r: dict, path: str | Path) -> None:
             ["modality", "anchored zero-shot", "classifier accuracy", "ratio"],
             [[m, _f(r.get(f"classifier/{m}/anchored_zero_shot_acc"), True), _f(r.get(f"classifier/{m}/accuracy"), True),
               _f(r.get(f"classifier/{m}/ratio"))] for m in mods]) + [""]
-    runs = sorted({k.rsplit("/", 2)[0] for k in r if k.startswith("anchor/") and k.endswith("/mean_offdiag_cos")})
+    runs = sorted({k.rsplit("/", 1)[0] for k in r if k.startswith("anchor/") and k.endswith("/mean_offdiag_cos")})
     if runs:
         lines += ["## Which anchor and template", ""] + _table(
             ["anchor / template", "mean cos between classes", "max", "image zero-shot", "audio zero-shot", "image->audio P@1"],
