@@ -1,0 +1,143 @@
+"""A real browser: Playwright drives Debian's Chromium (never a downloaded browser), draws digits
+with the mouse on the Sketchpad and checks that labelled results appear. Screenshots of every tab
+and the digit-by-digit results go to test-artifacts/.
+
+Uses checkpoints/default when it exists (meaningful digit results), else the toy checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from test_app_e2e import ROOT, launch_app, stop_app
+from textanchor.demo.assets import STROKES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+DEFAULT_CKPT = ROOT / "checkpoints" / "default"
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).is_file(),
+                       reason="Chromium not found at /usr/bin/chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def app(request, tmp_path_factory):
+    ckpt = DEFAULT_CKPT if (DEFAULT_CKPT / "config.json").is_file() else request.getfixturevalue("trained").checkpoint
+    proc, url, seconds = launch_app(ckpt, tmp_path_factory.mktemp("browser-cache"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield {"url": url, "ready_s": seconds, "real": ckpt == DEFAULT_CKPT}
+    stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,  # SwiftShader: faster canvas
+                                    args=["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                                          "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
+        pg.goto(app["url"])
+        pg.wait_for_selector("#sketch canvas", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+def draw(page, digit: int) -> None:
+    """Draw one digit with mouse strokes in the middle of the canvas."""
+    if "select the draw tool" in page.locator("#sketch").inner_text():
+        page.locator('#sketch button[aria-label="Brush"]').click()
+    box = page.locator("#sketch canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    s = 0.55 * min(box["width"], box["height"])  # the 400 px canvas shows at ~73% zoom: stay well inside
+    for stroke in STROKES[digit]:
+        page.mouse.move(cx + stroke[0][0] * s, cy + stroke[0][1] * s)
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            # Each move re-renders the canvas in software WebGL (~0.3 s on a busy CPU): few, long moves.
+            n = max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) * s / 30))
+            for t in range(1, n + 1):
+                page.mouse.move(cx + (x0 + (x1 - x0) * t / n) * s, cy + (y0 + (y1 - y0) * t / n) * s)
+        page.mouse.up()
+
+
+def search_drawing(page, digit: int) -> str:
+    """Clear, draw, search; returns the status line once the new result is in."""
+    page.locator("#clear").click()
+    page.wait_for_function("document.querySelector('#search-status').innerText.includes('Draw, record')")
+    time.sleep(0.3)
+    draw(page, digit)
+    time.sleep(0.3)
+    page.locator("#search-sketch").click()
+    page.wait_for_function("(() => { const t = document.querySelector('#search-status').innerText;"
+                           " return t.includes('reads as') || t.includes('⚠'); })()", timeout=30_000)
+    return page.locator("#search-status").inner_text()
+
+
+def test_draw_a_digit_and_see_labelled_results(page, app):
+    status = search_drawing(page, 1)
+    assert "reads as" in status, status
+    page.wait_for_function("document.querySelectorAll('#result-images img').length > 0", timeout=15_000)
+    captions = page.locator("#result-images").inner_text()
+    assert re.search(r"\w+ · \d\.\d\d", captions), captions
+    assert page.locator("#zero-shot").inner_text().strip()
+    clips = page.locator(".clip:visible")
+    assert clips.count() > 0 and re.search(r"\w+ · \d\.\d\d", clips.first.inner_text())
+    page.screenshot(path=str(ARTIFACTS / "tab-search.png"), full_page=True)
+
+
+def test_record_with_the_microphone(page):
+    """Chromium's fake microphone (a beep) stands in for a voice: the recording must be searched
+    as soon as it stops, and answered with labelled results."""
+    page.locator("#clear").click()
+    page.wait_for_function("document.querySelector('#search-status').innerText.includes('Draw, record')")
+    page.locator("#audio-in button", has_text="Record").first.click()
+    time.sleep(1.5)
+    page.locator("#audio-in button", has_text="Stop").first.click()
+    page.wait_for_function("(() => { const t = document.querySelector('#search-status').innerText;"
+                           " return t.includes('recording reads as') || t.includes('⚠'); })()", timeout=60_000)
+    status = page.locator("#search-status").inner_text()
+    assert "recording reads as" in status, status
+
+
+def test_screenshot_every_tab_and_click_a_point(page):
+    page.get_by_role("tab", name="Explore").click()
+    page.wait_for_selector("#map .js-plotly-plot .scatterlayer .point", timeout=180_000)
+    time.sleep(1)
+    page.screenshot(path=str(ARTIFACTS / "tab-explore.png"), full_page=True)
+    box = page.locator("#map .scatterlayer .point").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # plotly_click -> the item
+    page.wait_for_function("document.body.innerText.includes(' · id ')", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "tab-explore-picked.png"), full_page=True)
+    for tab in ("Train", "Model"):
+        page.get_by_role("tab", name=tab).click()
+        time.sleep(1)
+        page.screenshot(path=str(ARTIFACTS / f"tab-{tab.lower()}.png"), full_page=True)
+    page.get_by_role("tab", name="Search").click()
+
+
+def test_draw_each_digit_once(page, app):
+    """Draws 0-9 and records what the page answered (test-artifacts/browser-digits.json).
+    Every drawing must get a labelled answer; accuracy is reported, not asserted."""
+    results = {}
+    for d in range(10):
+        status = search_drawing(page, d)
+        assert "reads as" in status, status
+        results[DIGITS[d]] = re.search(r"reads as (\w+) \((\d+)%", status).groups()
+    correct = sum(label == word for word, (label, _) in results.items())
+    (ARTIFACTS / "browser-digits.json").write_text(json.dumps(
+        {"checkpoint": "default" if app["real"] else "toy", "ready_s": round(app["ready_s"], 1),
+         "correct": correct, "results": {w: {"label": lab, "confidence": int(c)} for w, (lab, c) in results.items()}},
+        indent=1))
+    print(f"browser digits: {correct}/10 correct ({'default' if app['real'] else 'toy'} checkpoint): {results}")

@@ -1,0 +1,162 @@
+"""The app's logic without the web layer: gallery build and cache, searches, maps, model card.
+
+Uses the toy checkpoint (`trained`) and a small offline gallery, so it runs in seconds offline.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from textanchor.demo import gallery as gallery_mod
+from textanchor.demo.gallery import SourceChoice, choose_sources, gallery_key, open_gallery
+from textanchor.demo.service import DemoService
+
+SMALL_SOURCES = [
+    SourceChoice("image", "digits", {"split": "test", "limit": 60}, "digits (test)"),
+    SourceChoice("audio", "espeak", {"split": "all", "voices": ["en", "en-us"], "rates": [175], "pitches": [50],
+                                     "words": ["zero", "one", "two"], "sample_rate": 8000}, "espeak (test)"),
+]
+
+
+@pytest.fixture(scope="module")
+def service(trained, anchor, tmp_path_factory):
+    return DemoService(trained.checkpoint, cache_dir=tmp_path_factory.mktemp("cache"), download=False,
+                       anchor=anchor, sources=SMALL_SOURCES)
+
+
+def _sketch_of_bar(horizontal: bool) -> dict:
+    layer = np.zeros((300, 300, 4), np.uint8)
+    if horizontal:
+        layer[140:160, 40:260] = 255
+    else:
+        layer[40:260, 140:160] = 255
+    return {"background": None, "layers": [layer], "composite": None}
+
+
+def test_gallery_is_built_with_files_and_description(service):
+    g = service.gallery
+    assert g.counts == {"image": 60, "audio": 6}
+    assert "60 images from digits (test)" in g.description and "6 clips" in g.description
+    assert len(g.items) == len(g.index) == 66
+    assert all((g.folder / m["file"]).is_file() for m in g.items)
+    assert "digits (test)" in service.status()
+
+
+def test_gallery_cache_is_reused_and_keyed_by_checkpoint(service, trained, tmp_path, monkeypatch):
+    e, g = service.active()
+    monkeypatch.setattr(gallery_mod, "build_gallery", lambda *a, **k: pytest.fail("rebuilt a cached gallery"))
+    again = open_gallery(e, cache_dir=service.cache_dir, download=False, sources=SMALL_SOURCES)
+    assert again.folder == g.folder
+    other = tmp_path / "ckpt"
+    shutil.copytree(trained.checkpoint, other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["created"] = "another run"
+    (other / "config.json").write_text(json.dumps(cfg))
+    assert gallery_key(other, SMALL_SOURCES) != gallery_key(trained.checkpoint, SMALL_SOURCES)
+    assert gallery_key(trained.checkpoint, SMALL_SOURCES[:1]) != gallery_key(trained.checkpoint, SMALL_SOURCES)
+
+
+def test_offline_fallback_sources(tmp_path, monkeypatch):
+    monkeypatch.delenv("TEXTANCHOR_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False)
+    assert [s.dataset for s in src] == ["digits", "espeak"]
+    assert all("offline" in s.title for s in src)
+
+
+def test_sketch_search_returns_labelled_results(service):
+    v = service.search("image", _sketch_of_bar(horizontal=True), 4)
+    assert "reads as" in v.status and v.query is not None
+    assert len(v.images) == 4 and len(v.clips) == 4
+    assert all(" · " in caption for _, caption in v.images + v.clips)
+    scores = [r["score"] for r in v.rows["results"] if r["modality"] == "image"]
+    assert scores == sorted(scores, reverse=True)
+    assert v.rows["query"]["label"] in service.embedder.class_names
+    assert abs(sum(v.top_classes.values()) - 1) < 0.05 or len(v.top_classes) == 3
+
+
+def test_audio_and_text_search(service, tmp_path):
+    import soundfile as sf
+
+    t = np.arange(8000) / 8000
+    path = tmp_path / "tone.wav"
+    sf.write(path, 0.5 * np.sin(2 * np.pi * 800 * t), 8000)
+    v = service.search("audio", str(path), 3)
+    assert "recording reads as" in v.status and len(v.clips) == 3
+    v = service.search("audio", (48000, (np.sin(2 * np.pi * 300 * np.arange(48000) / 48000) * 9000).astype(np.int16)), 2)
+    assert "reads as" in v.status
+    v = service.search("text", "two", 5)
+    assert "text reads as **two**" in v.status and len(v.images) == 5
+
+
+@pytest.mark.parametrize("modality,value,match", [
+    ("image", None, "Draw a digit"),
+    ("audio", (8000, np.zeros(8000, np.int16)), "silent"),
+    ("text", "   ", "Type a word"),
+])
+def test_bad_queries_give_messages_not_exceptions(service, modality, value, match):
+    v = service.search(modality, value, 5)
+    assert v.status.startswith("⚠️") and match in v.status and v.images == [] and v.query is None
+
+
+def test_unexpected_errors_become_messages(service, monkeypatch):
+    monkeypatch.setattr("textanchor.demo.service.run_query", lambda *a, **k: 1 / 0)
+    v = service.search("text", "one", 3)
+    assert v.status.startswith("⚠️") and "ZeroDivisionError" in v.status
+
+
+def test_map_with_query_star_and_pick(service):
+    q = service.search("text", "one", 3).query
+    fig, msg = service.map("pca", 2, q)
+    assert msg == "" and any("query" in (t.name or "") for t in fig.data)
+    names = {t.name for t in fig.data}
+    assert "text anchors" in names and {"zero", "one", "two"} <= names
+    assert (service.gallery.folder / "map-pca-2d.npz").is_file()  # cached: never recomputed
+    fig3, _ = service.map("pca", 3, None)
+    assert fig3.data[0].type == "scatter3d"
+    img, clip, text = service.pick("image:0")
+    assert img.endswith(".png") and clip is None and "image:0" in text
+    img, clip, _ = service.pick("audio:1")
+    assert img is None and clip.endswith(".wav")
+    assert service.pick("nope:3")[2].startswith("⚠️")
+
+
+def test_projection_is_cached_on_disk(service, monkeypatch):
+    service.gallery.projection("pca", 3)
+    fresh = open_gallery(service.embedder, cache_dir=service.cache_dir, download=False, sources=SMALL_SOURCES)
+    monkeypatch.setattr("textanchor.projection.project_with_anchors", lambda *a, **k: pytest.fail("recomputed"))
+    items, anchors = fresh.projection("pca", 3)
+    assert items.shape == (66, 3) and anchors.shape == (3, 3)
+
+
+def test_model_card_and_corrupt_checkpoint(service, trained, tmp_path):
+    recipe, metrics, history = service.model_card()
+    assert recipe["class_names"] == ["zero", "one", "two"]
+    assert "image/zero_shot_acc" in metrics["metric"].tolist() and len(history) == 15
+    assert list(history.columns[:3]) == ["epoch", "loss", "audio/zero_shot_acc"]
+    bad = tmp_path / "bad"
+    shutil.copytree(trained.checkpoint, bad)
+    (bad / "model.safetensors").write_bytes(b"garbage")
+    msg = service.activate(bad)
+    assert msg.startswith("⚠️") and "could not be loaded" in msg
+    assert service.embedder.path == str(trained.checkpoint)  # the previous model stays active
+    assert service.activate(tmp_path / "missing").startswith("⚠️")
+
+
+def test_missing_checkpoint_still_serves_a_message(tmp_path, anchor):
+    s = DemoService(tmp_path / "none", cache_dir=tmp_path, download=False, anchor=anchor, sources=SMALL_SOURCES)
+    assert "Train tab" in s.status()
+    assert s.search("text", "one", 3).status.startswith("⚠️")
+    assert s.map("pca", 2)[0] is None
+    recipe, metrics, history = s.model_card()
+    assert recipe == {} and metrics.empty and history.empty
+
+
+def test_zip_checkpoint(service, trained):
+    import zipfile
+
+    path = service.zip_checkpoint(trained.checkpoint)
+    assert {n.split("/")[-1] for n in zipfile.ZipFile(path).namelist()} >= {"config.json", "model.safetensors"}

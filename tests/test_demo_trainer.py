@@ -1,0 +1,109 @@
+"""Training from the page: form -> recipe validation, a background run that streams and stops."""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import toy_images
+from textanchor.config import DataSpec, ModalityRecipe, TrainConfig
+from textanchor.demo.inputs import InputError
+from textanchor.demo.trainer import DATA_CHOICES, TrainingRun, gpu, recipe_from_form
+from textanchor.model import BranchConfig
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    """A `path,text` CSV of toy bar images (three classes)."""
+    root = tmp_path_factory.mktemp("manifest")
+    s = toy_images(8, seed=5)
+    with open(root / "items.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "text"])
+        for i, (img, y) in enumerate(zip(s.items, s.labels)):
+            Image.fromarray(img).save(root / f"{i}.png")
+            w.writerow([f"{i}.png", s.class_names[y]])
+    return root / "items.csv"
+
+
+def test_recipe_from_form_choices(manifest):
+    offline = [k for k in DATA_CHOICES if "offline" in k]
+    cfg = recipe_from_form(offline, None, "image_cnn", "audio_cnn", "linear", "infonce", 2, 32, 1e-3,
+                           templates="{}\na handwritten {}\n")
+    assert set(cfg.modalities) == {"image", "audio"}
+    assert [s.name for s in cfg.modalities["audio"].data] == ["espeak"]
+    assert cfg.modalities["image"].branch.projector == "linear" and cfg.loss == "infonce"
+    assert cfg.templates == ["{}", "a handwritten {}"] and cfg.epochs == 2
+    cfg = recipe_from_form([], str(manifest))
+    assert list(cfg.modalities) == ["image"] and cfg.modalities["image"].data[0].name == "manifest"
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"data": []}, "at least one"),
+    ({"data": ["nonsense"]}, "Unknown data"),
+    ({"templates": "a digit"}, "{}"),
+    ({"epochs": 0}, "Epochs"),
+])
+def test_recipe_from_form_refuses(kwargs, match):
+    args = {"data": [next(iter(DATA_CHOICES))], **kwargs}
+    with pytest.raises(InputError, match=match):
+        recipe_from_form(**args)
+
+
+def test_manifest_with_missing_files(manifest, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(manifest.read_text() + "gone.png,zero\n")
+    (tmp_path / "0.png").write_bytes((manifest.parent / "0.png").read_bytes())
+    with pytest.raises(InputError, match="missing"):
+        recipe_from_form([], str(bad))
+
+
+def _tiny_config(manifest, epochs: int) -> TrainConfig:
+    small = BranchConfig(encoder_options={"widths": [8, 16, 32]})
+    return TrainConfig(modalities={"image": ModalityRecipe([DataSpec("manifest", {"csv_path": str(manifest)})],
+                                                           branch=small)},
+                       epochs=epochs, batch_size=8, lr=5e-3, device="cpu")
+
+
+def test_training_run_streams_to_a_checkpoint(manifest, anchor, tmp_path):
+    run = TrainingRun(_tiny_config(manifest, 2), tmp_path / "run", anchor=anchor).start()
+    snaps = [(s.step, s.done) for s in run.stream(interval=0.1, timeout=120)]
+    s = run.snapshot
+    assert s.done and s.error is None, s.status
+    assert (tmp_path / "run" / "config.json").is_file() and s.checkpoint.endswith("run")
+    assert s.step == s.total_steps > 0 and len(s.epochs) == 2 and "image/zero_shot_acc" in s.epoch_table()
+    assert len(s.loss_frame()) == len(s.losses) > 0 and "100%" in s.progress_html()
+    assert snaps[-1][1] and len(snaps) >= 2
+
+
+def test_training_run_stops_cleanly(manifest, anchor, tmp_path):
+    run = TrainingRun(_tiny_config(manifest, 50), tmp_path / "run", anchor=anchor)
+    run.stop()  # before the first step: it still ends after one step, evaluates and saves
+    run.start()
+    for _ in run.stream(interval=0.1, timeout=120):
+        pass
+    s = run.snapshot
+    assert s.done and "stopped" in s.status and len(s.epochs) == 1
+    assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_training_errors_are_reported(anchor, tmp_path):
+    cfg = _tiny_config(tmp_path / "missing.csv", 1)
+    run = TrainingRun(cfg, tmp_path / "run", anchor=anchor).start()
+    for _ in run.stream(interval=0.1, timeout=60):
+        pass
+    assert run.snapshot.error and "manifest not found" in run.snapshot.error
+    assert "failed" in run.snapshot.progress_html()
+
+
+def test_gpu_wrapper_is_identity_without_spaces():
+    def f():
+        return 1
+
+    try:
+        import spaces  # noqa: F401
+    except ImportError:
+        assert gpu(f) is f
+    assert np.isclose(gpu(f)(), 1)

@@ -1,0 +1,246 @@
+"""The search gallery: held-out digits and spoken digits embedded by the active checkpoint, with
+an index, playable/viewable files and cached 2-D/3-D maps.
+
+Which data: per modality, the real set when it is on disk (a data folder, $TEXTANCHOR_DATA, or
+an earlier download), else downloaded when the network answers, else a set made offline
+(scikit-learn's 8x8 digits, eSpeak-synthesised speech), so the demo always works.
+
+Built once and cached under `cache_dir/galleries/<key>`, the key hashing the checkpoint's bytes
+and the data choice: a new model or new data rebuilds, a restart reuses.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data import DataError, ItemSet, load_dataset
+from ..index import EmbeddingIndex
+
+log = logging.getLogger(__name__)
+
+BUILD_VERSION = 1  # bump when the folder layout changes: old caches are then ignored
+IMAGES_PER_CLASS = 100  # MNIST gallery: a balanced 1,000 of the 10,000 test images
+THUMB_SIDE = 112
+
+
+@dataclass
+class SourceChoice:
+    """One modality's gallery data: a registered data set and its loader options."""
+
+    modality: str
+    dataset: str
+    options: dict
+    title: str  # for the page: "MNIST test set"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("TEXTANCHOR_CACHE", Path.home() / ".cache" / "textanchor"))
+
+
+def _online(host: str = "github.com", timeout: float = 3.0) -> bool:
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _try(name: str, **options) -> bool:
+    try:
+        load_dataset(name, **options)
+        return True
+    except (DataError, OSError, ValueError) as e:
+        log.info("gallery: %s unavailable (%s)", name, e)
+        return False
+
+
+def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, download: bool = True,
+                   sample_rate: int = 8000) -> list[SourceChoice]:
+    """Pick each modality's gallery data (see the module docstring).
+
+    Args:
+        modalities: the checkpoint's modalities ("image", "audio"); others are skipped.
+        data_dir: a folder holding mnist/ and fsdd/ (None: $TEXTANCHOR_DATA, then ./data).
+        cache_dir: where downloads go (cache_dir/data).
+        download: allow downloading when the data is not on disk and the network answers.
+        sample_rate: the audio branch's rate.
+    """
+    roots = [Path(p) for p in (data_dir, os.environ.get("TEXTANCHOR_DATA"), "data") if p]
+    dl_root = Path(cache_dir or default_cache_dir()) / "data"
+    roots.append(dl_root)
+    can_download = download and _online()
+    out = []
+    if "image" in modalities:
+        root = next((r / "mnist" for r in roots if _try("mnist", root=r / "mnist", split="test", limit=1)), None)
+        if root is None and can_download and _try("mnist", root=dl_root / "mnist", split="test", download=True):
+            root = dl_root / "mnist"
+        out.append(SourceChoice("image", "mnist", {"root": str(root), "split": "test"}, f"MNIST test set ({root})")
+                   if root else SourceChoice("image", "digits", {"split": "test"},
+                                             "scikit-learn 8x8 digits, held-out split (offline fallback)"))
+    if "audio" in modalities:
+        root = next((r / "fsdd" for r in roots if _try("fsdd", root=r / "fsdd", split="test", limit=1)), None)
+        if root is None and can_download and _try("fsdd", root=dl_root / "fsdd", split="test", limit=1, download=True):
+            root = dl_root / "fsdd"
+        out.append(SourceChoice("audio", "fsdd", {"root": str(root), "split": "test", "sample_rate": sample_rate},
+                                f"FSDD spoken digits, test recordings ({root})")
+                   if root else SourceChoice("audio", "espeak", {"split": "test", "sample_rate": sample_rate},
+                                             "eSpeak NG synthetic spoken digits, held-out voices (offline fallback)"))
+    return out
+
+
+def load_items(choice: SourceChoice) -> ItemSet:
+    """Load one choice; MNIST is cut to a class-balanced subset so maps stay readable."""
+    s = load_dataset(choice.dataset, **choice.options)
+    if choice.dataset == "mnist":
+        keep = np.concatenate([np.flatnonzero(s.labels == c)[:IMAGES_PER_CLASS] for c in np.unique(s.labels)])
+        s = s.subset(np.sort(keep))
+    return s
+
+
+def checkpoint_digest(folder) -> str:
+    """A content hash of a checkpoint folder's two files (a few MB: fast)."""
+    h = hashlib.sha1()
+    for name in ("config.json", "model.safetensors"):
+        with open(Path(folder) / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def gallery_key(checkpoint, sources: list[SourceChoice]) -> str:
+    spec = json.dumps([BUILD_VERSION, checkpoint_digest(checkpoint),
+                       [(s.modality, s.dataset, s.options) for s in sources]], sort_keys=True)
+    return hashlib.sha1(spec.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Gallery:
+    """A built gallery folder: the index, one file per item, and the text anchors."""
+
+    folder: Path
+    description: str
+    index: EmbeddingIndex
+    class_names: list[str]  # the checkpoint's classes: the map's landmarks
+    anchor_vectors: np.ndarray  # (C, D) their text embeddings
+    counts: dict = field(default_factory=dict)  # modality -> number of items
+    items: list = field(default_factory=list)  # per index row: its metadata dict (id, modality, label, ...)
+    _proj: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def file(self, item_id: str) -> str:
+        """Path of the item's PNG or WAV."""
+        _, meta = self.index.get(item_id)
+        return str(self.folder / meta["file"])
+
+    def projection(self, method: str = "tsne", dim: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """(items (N, dim), anchors (C, dim)) map coordinates, computed once and kept on disk.
+
+        One lock for all maps: concurrent first requests wait for one computation instead of
+        running the same t-SNE several times on a small CPU.
+        """
+        from ..projection import project_with_anchors
+
+        key = (method, int(dim))
+        with self._lock:
+            if key not in self._proj:
+                path = self.folder / f"map-{method}-{dim}d.npz"
+                if path.is_file():
+                    with np.load(path) as z:
+                        self._proj[key] = (z["items"], z["anchors"])
+                else:
+                    t0 = time.time()
+                    items, anchors = project_with_anchors(self.index.vectors, self.anchor_vectors, method, dim, seed=0)
+                    tmp = path.with_name(path.stem + ".tmp.npz")
+                    np.savez(tmp, items=items, anchors=anchors)
+                    os.replace(tmp, path)
+                    log.info("gallery: %s %dd map in %.1f s", method, dim, time.time() - t0)
+                    self._proj[key] = (items, anchors)
+            return self._proj[key]
+
+
+def _write_files(folder: Path, s: ItemSet, start: int) -> list[str]:
+    """One PNG (upscaled thumbnail) or WAV per item; returns names relative to `folder`."""
+    import soundfile as sf
+    from PIL import Image
+
+    sub = folder / s.modality
+    sub.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i, item in enumerate(s.items):
+        if s.modality == "image":
+            img = Image.fromarray(np.asarray(item, dtype=np.uint8))
+            resample = Image.NEAREST if max(img.size) < 16 else Image.BILINEAR  # keep 8x8 pixels crisp
+            name = f"{s.modality}/{start + i:05d}.png"
+            img.resize((THUMB_SIDE, THUMB_SIDE), resample).save(folder / name)
+        else:
+            name = f"{s.modality}/{start + i:05d}.wav"
+            sf.write(folder / name, np.asarray(item, dtype=np.float32), s.sample_rate, subtype="PCM_16")
+        names.append(name)
+    return names
+
+
+def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=None) -> None:
+    """Embed every source's items into an index and write the gallery folder atomically."""
+    progress = progress or (lambda msg: None)
+    folder = Path(folder)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    index = EmbeddingIndex(embedder.dim)
+    titles, counts, rows = [], {}, []
+    for src in sources:
+        progress(f"loading {src.title}")
+        s = load_items(src)
+        progress(f"embedding {len(s)} {src.modality} items")
+        vecs = embedder.embed(src.modality, s.items, s.sample_rate)  # (N, D)
+        files = _write_files(tmp, s, 0)
+        meta = [{"id": f"{src.modality}:{i}", "modality": src.modality, "label": s.class_names[y],
+                 "source": s.sources[i], "file": files[i]} for i, y in enumerate(s.labels)]
+        index.add(vecs, meta)
+        rows += meta
+        counts[src.modality] = len(s)
+        titles.append(f"{len(s):,} {'images' if src.modality == 'image' else 'clips'} from {src.title}")
+    index.save(tmp / "index")
+    (tmp / "gallery.json").write_text(json.dumps({
+        "description": "; ".join(titles), "checkpoint": str(embedder.path), "built": time.strftime("%Y-%m-%d %H:%M"), "counts": counts, "items": rows,
+        "sources": [s.__dict__ for s in sources]}, indent=1))
+    if folder.exists():  # another process built it meanwhile: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        os.replace(tmp, folder)
+
+
+def open_gallery(embedder, data_dir=None, cache_dir=None, download: bool = True, progress=None,
+                 sources: list[SourceChoice] | None = None) -> Gallery:
+    """The cached gallery for this checkpoint and data, built first if needed.
+
+    Args:
+        embedder: the active `Embedder` (its `path` names the checkpoint folder).
+        data_dir, download: see `choose_sources`. sources: skip the choice (tests).
+        cache_dir: default $TEXTANCHOR_CACHE or ~/.cache/textanchor.
+    """
+    cache_dir = Path(cache_dir or default_cache_dir())
+    mods = [m for m in embedder.modalities if m in ("image", "audio")]
+    if not mods:
+        raise ValueError(f"this checkpoint embeds {embedder.modalities}; the gallery needs image or audio")
+    if sources is None:
+        sr = getattr(embedder.branch("audio").modality.cfg, "sample_rate", 8000) if "audio" in mods else 8000
+        sources = choose_sources(mods, data_dir, cache_dir, download, sr)
+    folder = cache_dir / "galleries" / gallery_key(embedder.path, sources)
+    if not (folder / "gallery.json").is_file():
+        t0 = time.time()
+        build_gallery(embedder, sources, folder, progress)
+        log.info("gallery: built %s in %.1f s", folder, time.time() - t0)
+    info = json.loads((folder / "gallery.json").read_text())
+    return Gallery(folder, info["description"], EmbeddingIndex.load(folder / "index"), list(embedder.class_names),
+                   embedder.class_embeddings.numpy(), info["counts"], info["items"])

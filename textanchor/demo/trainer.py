@@ -1,0 +1,212 @@
+"""Training from the page: a recipe built from the form, run in a background thread that reports
+through a queue, so the page can stream progress while other users keep searching.
+
+    run = TrainingRun(cfg, out_dir); run.start()
+    for snap in run.stream(): show(snap)      # progress, loss curve, per-epoch metrics
+    run.stop()                                # from another request: ends after the current step
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import DataSpec, ModalityRecipe, TrainConfig
+from ..model import BranchConfig
+from .inputs import InputError
+
+# Form choice -> (modality, data set registry name, loader options).
+DATA_CHOICES = {
+    "Handwritten digits (scikit-learn 8x8, offline)": ("image", "digits", {}),
+    "MNIST handwritten digits (data folder)": ("image", "mnist", {}),
+    "Spoken digits (FSDD, data folder)": ("audio", "fsdd", {}),
+    "Synthetic speech (eSpeak NG, offline)": ("audio", "espeak", {}),
+}
+
+
+def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder: str = "image_cnn",
+                     audio_encoder: str = "audio_cnn", projector: str = "mlp", loss: str = "mse_infonce",
+                     epochs: int = 5, batch_size: int = 64, lr: float = 3e-3, anchor: str = "all-MiniLM-L6-v2",
+                     templates: str = "{}", data_root: str | None = None, max_minutes: float | None = 30) -> TrainConfig:
+    """The Train tab's choices as a TrainConfig; raises InputError for a choice that cannot work.
+
+    Args:
+        data: keys of DATA_CHOICES. manifest: an uploaded `path,text` CSV (its files must exist
+            on the server, relative to the CSV or absolute); its modality comes from the files.
+        templates: one per line, each with "{}" where the class name goes.
+        data_root: folder with mnist/ and fsdd/ for the data-folder choices.
+    """
+    from ..data import DataError, load_dataset
+
+    specs: dict[str, list[DataSpec]] = {}
+    for choice in data or []:
+        if choice not in DATA_CHOICES:
+            raise InputError(f"Unknown data choice {choice!r}.")
+        modality, name, options = DATA_CHOICES[choice]
+        specs.setdefault(modality, []).append(DataSpec(name, dict(options)))
+    if manifest:
+        try:
+            s = load_dataset("manifest", csv_path=manifest)
+        except DataError as e:
+            raise InputError(f"The CSV manifest cannot be used: {e}") from None
+        specs.setdefault(s.modality, []).append(DataSpec("manifest", {"csv_path": str(manifest)}))
+    if not specs:
+        raise InputError("Choose at least one training data set (or upload a CSV manifest).")
+    tpl = [t.strip() for t in (templates or "").splitlines() if t.strip()] or ["{}"]
+    bad = [t for t in tpl if "{}" not in t]
+    if bad:
+        raise InputError(f"Each template needs {{}} where the class name goes; fix: {bad[0]!r}.")
+    if not (1 <= int(epochs) <= 200) or not (2 <= int(batch_size) <= 4096) or not (0 < float(lr) < 1):
+        raise InputError("Epochs must be 1-200, batch size 2-4096 and the learning rate between 0 and 1.")
+    encoders = {"image": image_encoder, "audio": audio_encoder}
+    mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders[m], projector=projector))
+            for m, v in specs.items()}
+    return TrainConfig(modalities=mods, anchor=anchor or "all-MiniLM-L6-v2", templates=tpl, loss=loss,
+                       epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), data_root=data_root,
+                       max_minutes=max_minutes, eval_limit=1000)
+
+
+@dataclass
+class Snapshot:
+    """Everything the page shows about a run at one moment."""
+
+    status: str = "waiting to start"
+    device: str = ""
+    step: int = 0
+    total_steps: int = 0
+    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
+    epochs: list[dict] = field(default_factory=list)  # the trainer's per-epoch records
+    metrics: dict = field(default_factory=dict)  # final held-out metrics
+    checkpoint: str | None = None
+    done: bool = False
+    error: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+    def progress_html(self) -> str:
+        """A progress bar with the status line under it."""
+        import html
+
+        colour = "#dc2626" if self.error else "#16a34a" if self.done else "#2563eb"
+        return (f'<div style="border:1px solid #8884;border-radius:6px;height:16px;overflow:hidden">'
+                f'<div style="width:{self.fraction:.1%};height:100%;background:{colour}"></div></div>'
+                f'<div style="margin-top:4px">{self.fraction:.0%} · {html.escape(self.status)}</div>')
+
+    def loss_frame(self, max_points: int = 400):
+        """pandas DataFrame (step, loss) for a line plot, thinned to `max_points`."""
+        import pandas as pd
+
+        pts = self.losses[:: max(1, len(self.losses) // max_points)]
+        return pd.DataFrame(pts, columns=["step", "loss"])
+
+    def epoch_table(self):
+        """pandas DataFrame: one row per epoch with its loss and held-out zero-shot accuracies."""
+        import pandas as pd
+
+        cols = ["epoch", "loss"] + sorted({k for e in self.epochs for k in e if k.endswith("zero_shot_acc")})
+        return pd.DataFrame([[round(e.get(c, float("nan")), 4) for c in cols] for e in self.epochs], columns=cols)
+
+
+class TrainingRun:
+    """One training run in a background thread.
+
+    Args:
+        cfg: the recipe. out_dir: the checkpoint folder to write.
+        anchor: an already loaded TextAnchor to share (the app's), or None.
+    """
+
+    def __init__(self, cfg: TrainConfig, out_dir: str | Path, anchor=None):
+        self.cfg, self.out_dir, self.anchor = cfg, Path(out_dir), anchor
+        self.events: queue.Queue = queue.Queue()
+        self.stop_event = threading.Event()
+        self.snapshot = Snapshot()
+        self.thread = threading.Thread(target=self._run, name="textanchor-train", daemon=True)
+
+    def start(self) -> "TrainingRun":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step; it still evaluates and saves."""
+        self.stop_event.set()
+
+    def _run(self) -> None:
+        from ..train import train
+
+        try:
+            train(self.cfg, self.out_dir, progress=self.events.put, stop=self.stop_event, anchor=self.anchor)
+        except Exception as e:  # noqa: BLE001 - reported in the page, the server keeps going
+            traceback.print_exc()
+            self.events.put({"event": "error", "message": _friendly(e)})
+
+    def _apply(self, e: dict) -> None:
+        s = self.snapshot
+        kind = e.get("event")
+        if kind == "start":
+            s.device, s.total_steps = e["device"], e["total_steps"]
+            s.status = f"training on {e['device']}: {e['train_sizes']} items, {e['epochs']} epochs"
+        elif kind == "step":
+            s.step, s.total_steps = e["step"], e["total_steps"]
+            s.losses.append((e["step"], e["loss"]))
+            s.status = f"epoch {e['epoch']}/{self.cfg.epochs}, step {e['step']}/{e['total_steps']}, loss {e['loss']:.3f}"
+        elif kind == "epoch":
+            s.epochs.append({k: v for k, v in e.items() if k not in ("event", "epochs", "total_steps", "step")})
+            s.status = f"epoch {e['epoch']} done; evaluating" if e["epoch"] == self.cfg.epochs else s.status
+        elif kind == "done":
+            s.metrics, s.checkpoint, s.done = e["metrics"], e["checkpoint"], True
+            s.step = s.total_steps if not e["stopped"] else s.step
+            s.status = (f"stopped ({e['stopped']}) and saved" if e["stopped"] else "finished") + \
+                f" after {e['seconds']:.0f} s: {e['checkpoint']}"
+        elif kind == "error":
+            s.error, s.done = e["message"], True
+            s.status = "failed: " + e["message"]
+
+    def stream(self, interval: float = 0.5, timeout: float | None = None):
+        """Yield the snapshot whenever something changed, at most every `interval` seconds,
+        until the run is done (or `timeout` seconds passed)."""
+        t0 = time.time()
+        while True:
+            changed = False
+            try:
+                e = self.events.get(timeout=interval)
+                self._apply(e)
+                changed = True
+                while True:  # drain everything queued since: one page update per interval
+                    self._apply(self.events.get_nowait())
+            except queue.Empty:
+                pass
+            if changed or self.snapshot.done:
+                yield self.snapshot
+            if self.snapshot.done:
+                return
+            if not self.thread.is_alive() and self.events.empty():
+                self.snapshot.done = True
+                self.snapshot.error = self.snapshot.error or "the training thread ended unexpectedly"
+                yield self.snapshot
+                return
+            if timeout is not None and time.time() - t0 > timeout:
+                return
+
+
+def _friendly(e: Exception) -> str:
+    """A one-line reason for a failed run (DataError messages already say how to fix)."""
+    from ..data import DataError
+
+    if isinstance(e, DataError):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
+
+
+def gpu(fn, duration: int = 600):
+    """`spaces.GPU(fn)` on Hugging Face ZeroGPU hardware (the `spaces` package is present),
+    `fn` unchanged elsewhere."""
+    try:
+        import spaces
+    except ImportError:
+        return fn
+    return spaces.GPU(duration=duration)(fn)
