@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from textanchor.data.video import VIDEO_EXTENSIONS
 from textanchor.demo.explore import MAP_METHODS
 from textanchor.demo.service import DEFAULT_CHECKPOINT, MAX_K, DemoService
 from textanchor.demo.trainer import DATA_CHOICES, gpu, recipe_from_form
@@ -53,7 +54,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
     def search_outputs(view):
         clips = [gr.update(value=p, label=c, visible=True) for p, c in view.clips]
         clips += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(view.clips))
-        return [view.status, view.top_classes or None, view.images, *clips, view.rows, view.query]
+        return [view.status, view.top_classes or None, view.images, view.videos, *clips, view.rows, view.query]
 
     def search_sketch(sketch, k):
         return search_outputs(service.search("image", sketch, k))
@@ -64,8 +65,11 @@ def build_demo(service: DemoService) -> gr.Blocks:
     def search_text(text, k):
         return search_outputs(service.search("text", text, k))
 
+    def search_video(video, k):
+        return search_outputs(service.search("video", video, k))
+
     def clear():
-        return [None, "", "Draw, record or type a query.", None, [],
+        return [None, "", None, "Draw, record or type a query.", None, [], [],
                 *[gr.update(value=None, visible=False)] * MAX_K, {}, None]
 
     def draw_map(method, dim, query):
@@ -73,10 +77,11 @@ def build_demo(service: DemoService) -> gr.Blocks:
         return fig, msg
 
     def train(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr, anchor, templates,
-              request: gr.Request):
+              videos, natural_video, request: gr.Request):
         try:
             cfg = recipe_from_form(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
-                                   anchor, templates, data_root=service.data_dir)
+                                   anchor, templates, data_root=service.data_dir, videos=videos,
+                                   natural_video=bool(natural_video))
             run = service.start_training(request.session_hash or "api", cfg)
         except ValueError as e:  # InputError and bad recipe values
             yield f"⚠️ {e}", None, None, None, None
@@ -122,11 +127,17 @@ def build_demo(service: DemoService) -> gr.Blocks:
                         text_btn = gr.Button("Search with the text", variant="primary")
                         k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)")
                         clear_btn = gr.Button("Clear", elem_id="clear")
+                        with gr.Accordion("Search with a video (frames + sound)", open=False):
+                            video = gr.File(label="A short video file", file_types=list(VIDEO_EXTENSIONS),
+                                            type="filepath", height=100, elem_id="video-in")
+                            video_btn = gr.Button("Search with the video", variant="primary")
                     with gr.Column(scale=3):
                         status = gr.Markdown("Draw, record or type a query.", elem_id="search-status", label="status")
                         zero_shot = gr.Label(label="Zero-shot label of the query", num_top_classes=3, elem_id="zero-shot")
                         images = gr.Gallery(label="Nearest images (label · similarity)", columns=5, height=300,
                                             elem_id="result-images")
+                        videos = gr.Gallery(label="Nearest videos (label · similarity)", columns=4, height=220,
+                                            elem_id="result-videos")
                         gr.Markdown("**Nearest spoken clips** (label · similarity)")
                         clips = []
                         for row in range(MAX_K // 2):
@@ -164,6 +175,10 @@ def build_demo(service: DemoService) -> gr.Blocks:
                                                 label="Training data")
                         manifest = gr.File(label="…or a CSV manifest (path,text; files on the server)",
                                            file_types=[".csv"], type="filepath", height=120)
+                        with gr.Row():
+                            videos_path = gr.Textbox("", label="…and/or a video folder (class/*.mp4) or video CSV on the server",
+                                                     placeholder="/data/clips or /data/clips.csv", scale=3)
+                            natural_video = gr.Checkbox(False, label="Natural video (RGB frames)", scale=1)
                         with gr.Row():
                             image_enc = gr.Dropdown(_encoders("image"), value="image_cnn", label="Image encoder")
                             audio_enc = gr.Dropdown(_encoders("audio"), value="audio_cnn", label="Audio encoder")
@@ -205,15 +220,16 @@ def build_demo(service: DemoService) -> gr.Blocks:
                 recipe_json = gr.JSON(recipe, label="Recipe")
 
         # ------------------------------------------------------------------- events
-        outs = [status, zero_shot, images, *clips, rows, query_state]
+        outs = [status, zero_shot, images, videos, *clips, rows, query_state]
         sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch")
         audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio")
         audio.stop_recording(search_audio, [audio, k], outs, api_name=False)
         text_btn.click(search_text, [text, k], outs, api_name="search_text")
         text.submit(search_text, [text, k], outs, api_name=False)
+        video_btn.click(search_video, [video, k], outs, api_name="search_video")
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
-        clear_btn.click(clear, None, [audio, text, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
+        clear_btn.click(clear, None, [audio, text, video, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):
@@ -223,7 +239,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
         pick_id.submit(service.pick, [pick_id], [pick_img, pick_audio, pick_md], api_name=False)
 
         train_btn.click(gpu(train), [data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
-                                     anchor, templates],
+                                     anchor, templates, videos_path, natural_video],
                         [progress, loss_plot, epoch_table, final, trained], api_name="train", concurrency_limit=1)
         stop_btn.click(stop, None, train_msg, api_name="stop_training")
         use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate")

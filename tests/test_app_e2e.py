@@ -89,18 +89,19 @@ def _sketch(path):
 
 def test_every_event_has_a_named_endpoint(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/search_sketch", "/search_audio", "/search_text", "/clear", "/map", "/pick", "/train",
+    assert {"/search_sketch", "/search_audio", "/search_text", "/search_video", "/clear", "/map", "/pick", "/train",
             "/stop_training", "/activate", "/download", "/load_checkpoint", "/status"} <= names
 
 
 def test_search_with_a_sketch(client, tmp_path):
     out = client.predict(_sketch(_sketch_file(tmp_path)), 4, api_name="/search_sketch")
-    status, label, images, clips, rows = out[0], out[1], out[2], out[3:-1], out[-1]
+    status, label, images, videos, clips, rows = out[0], out[1], out[2], out[3], out[4:-1], out[-1]
     assert "sketch reads as" in status
     assert label["label"] in ("zero", "one", "two")
     assert len(images) == 4 and all(" · " in im["caption"] for im in images)
     assert sum(1 for c in clips if c.get("visible")) == 4
-    assert len(rows["results"]) == 8 and rows["query"]["modality"] == "image"
+    assert len(videos) == 4 and all(".mp4" in str(v["video"]) for v in videos)
+    assert len(rows["results"]) == 12 and rows["query"]["modality"] == "image"
 
 
 def test_search_with_an_audio_file(client, tmp_path):
@@ -111,7 +112,20 @@ def test_search_with_an_audio_file(client, tmp_path):
     t = np.arange(44100) / 44100
     sf.write(path, np.stack([np.sin(2 * np.pi * 800 * t)] * 2, 1) * 0.4, 44100)  # 1 s, stereo, 44.1 kHz
     out = client.predict(handle_file(str(path)), 3, api_name="/search_audio")
-    assert "recording reads as" in out[0] and len(out[-1]["results"]) == 6
+    assert "recording reads as" in out[0] and len(out[-1]["results"]) == 9
+
+
+def test_search_with_a_video(client, tmp_path):
+    pytest.importorskip("av")
+    from gradio_client import handle_file
+
+    from textanchor.data.video import write_video
+
+    frame = np.zeros((32, 32), np.uint8)
+    frame[6:26, 14:18] = 255
+    path = write_video(tmp_path / "one.mp4", [frame] * 8, 0.3 * np.sin(np.arange(8000) / 3), 8000, fps=8)
+    out = client.predict(handle_file(str(path)), 3, api_name="/search_video")
+    assert "video reads as" in out[0] and out[-1]["query"]["modality"] == "video"
 
 
 def test_bad_inputs_get_messages(client, tmp_path):

@@ -38,9 +38,10 @@ def _sketch_of_bar(horizontal: bool) -> dict:
 
 def test_gallery_is_built_with_files_and_description(service):
     g = service.gallery
-    assert g.counts == {"image": 60, "audio": 6}
+    assert g.counts == {"image": 60, "audio": 6, "video": 24}
     assert "60 images from digits (test)" in g.description and "6 clips" in g.description
-    assert len(g.items) == len(g.index) == 66
+    assert "24 videos" in g.description
+    assert len(g.items) == len(g.index) == 90
     assert all((g.folder / m["file"]).is_file() for m in g.items)
     assert "digits (test)" in service.status()
 
@@ -92,6 +93,30 @@ def test_audio_and_text_search(service, tmp_path):
     assert "text reads as **two**" in v.status and len(v.images) == 5
 
 
+def _tiny_video(path, sound: bool = True):
+    """A 1-second 32x32 clip of a vertical bar (a "one"), with a tone or silent."""
+    from textanchor.data.video import write_video
+
+    frame = np.zeros((32, 32), np.uint8)
+    frame[6:26, 14:18] = 255
+    wave = 0.3 * np.sin(2 * np.pi * 440 * np.arange(8000) / 8000) if sound else None
+    return str(write_video(path, [frame] * 8, wave, 8000, fps=8))
+
+
+def test_video_search(service, tmp_path):
+    pytest.importorskip("av")
+    v = service.search("video", _tiny_video(tmp_path / "one.mp4"), 4)
+    assert "video reads as" in v.status, v.status
+    assert len(v.images) == 4 and len(v.clips) == 4 and v.top_classes and v.query.modality == "video"
+    assert len(v.videos) == 4 and all(p.endswith(".mp4") and " · " in c for p, c in v.videos)
+    silent = service.search("video", _tiny_video(tmp_path / "silent.mp4", sound=False), 2)
+    assert "video (no audio stream) reads as" in silent.status and len(silent.images) == 2
+    (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
+    for value, match in [(str(tmp_path / "bad.mp4"), "cannot be used"), (None, "Upload a video"),
+                         (str(tmp_path / "x.txt"), "not on the server")]:
+        assert match in service.search("video", value).status
+
+
 @pytest.mark.parametrize("modality,value,match", [
     ("image", None, "Draw a digit"),
     ("audio", (8000, np.zeros(8000, np.int16)), "silent"),
@@ -113,7 +138,7 @@ def test_map_with_query_star_and_pick(service):
     fig, msg = service.map("pca", 2, q)
     assert msg == "" and any("query" in (t.name or "") for t in fig.data)
     names = {t.name for t in fig.data}
-    assert "text anchors" in names and {"zero", "one", "two"} <= names
+    assert "text anchors" in names and {"zero", "one", "two"} <= names and "video (shape)" in names
     assert (service.gallery.folder / "map-pca-2d.npz").is_file()  # cached: never recomputed
     fig3, _ = service.map("pca", 3, None)
     assert fig3.data[0].type == "scatter3d"
@@ -121,6 +146,8 @@ def test_map_with_query_star_and_pick(service):
     assert img.endswith(".png") and clip is None and "image:0" in text
     img, clip, _ = service.pick("audio:1")
     assert img is None and clip.endswith(".wav")
+    img, clip, text = service.pick("video:00002")
+    assert img.endswith(".png") and clip.endswith(".wav") and ".mp4" in text
     assert service.pick("nope:3")[2].startswith("⚠️")
 
 
@@ -129,7 +156,7 @@ def test_projection_is_cached_on_disk(service, monkeypatch):
     fresh = open_gallery(service.embedder, cache_dir=service.cache_dir, download=False, sources=SMALL_SOURCES)
     monkeypatch.setattr("textanchor.projection.project_with_anchors", lambda *a, **k: pytest.fail("recomputed"))
     items, anchors = fresh.projection("pca", 3)
-    assert items.shape == (66, 3) and anchors.shape == (3, 3)
+    assert items.shape == (90, 3) and anchors.shape == (3, 3)
 
 
 def test_model_card_and_corrupt_checkpoint(service, trained, tmp_path):

@@ -107,3 +107,34 @@ def test_gpu_wrapper_is_identity_without_spaces():
     except ImportError:
         assert gpu(f) is f
     assert np.isclose(gpu(f)(), 1)
+
+
+def test_recipe_from_a_video_folder_or_manifest(tmp_path):
+    pytest.importorskip("av")
+    from textanchor.data import load_dataset
+    from textanchor.data.video import write_video
+
+    root = tmp_path / "clips"
+    for name, col in (("zero", 4), ("one", 20)):
+        frame = np.zeros((32, 32), np.uint8)
+        frame[6:26, col:col + 6] = 255
+        write_video(root / name / "a.mp4", [frame] * 4, 0.2 * np.sin(np.arange(4000) / (2 + col)), 8000, fps=8)
+    cfg = recipe_from_form([], videos=str(root), epochs=2)
+    assert [s.name for s in cfg.modalities["image"].data] == ["video_frames"]
+    assert [s.name for s in cfg.modalities["audio"].data] == ["video_audio"]
+    assert cfg.modalities["image"].branch.preprocess["channels"] == 1
+    frames = load_dataset("video_frames", **cfg.modalities["image"].data[0].options)
+    assert sorted(frames.class_names) == ["one", "zero"] and frames.modality == "image"
+    (root / "list.csv").write_text("path,text\nzero/a.mp4,zero\none/a.mp4,one\n")
+    mixed = recipe_from_form(["Handwritten digits (scikit-learn 8x8, offline)"], videos=str(root / "list.csv"))
+    assert [s.name for s in mixed.modalities["image"].data] == ["digits", "video_frames"]
+    silent = tmp_path / "silent"
+    write_video(silent / "two" / "a.mp4", [np.zeros((16, 16), np.uint8)] * 2, None, fps=8)
+    assert list(recipe_from_form([], videos=str(silent)).modalities) == ["image"]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad" / "two").mkdir(parents=True)
+    (tmp_path / "bad" / "two" / "x.mp4").write_bytes(b"junk")
+    for path, match in [(tmp_path / "nowhere", "not found"), (tmp_path / "empty", "no videos"),
+                        (tmp_path / "bad", "could be decoded")]:
+        with pytest.raises(InputError, match=match):
+            recipe_from_form([], videos=str(path))

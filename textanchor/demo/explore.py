@@ -6,7 +6,7 @@ import numpy as np
 
 from .gallery import Gallery
 
-SYMBOLS = {"image": "circle", "audio": "diamond"}  # both exist in 2-D and 3-D plotly
+SYMBOLS = {"image": "circle", "audio": "diamond", "video": "square-open"}  # all exist in 2-D and 3-D plotly
 MAP_METHODS = {"t-SNE": "tsne", "UMAP": "umap"}
 
 
@@ -87,7 +87,8 @@ def map_figure(gallery: Gallery, method: str = "tsne", dim: int = 2, query=None)
 
 
 def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, str]:
-    """(image path or None, audio path or None, markdown caption) of one gallery item.
+    """(image path or None, audio path or None, markdown caption) of one gallery item; a video
+    shows as its poster frame and its sound track.
 
     Raises: KeyError with a readable message for an unknown id.
     """
@@ -100,4 +101,6 @@ def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, s
         raise KeyError(f"No item {item_id!r} in this gallery; ids look like image:12 or audio:3.") from None
     path = gallery.file(item_id)
     text = f"**{meta['label']}** · {meta['modality']} · id `{item_id}` · source `{meta['source']}`"
+    if meta["modality"] == "video":
+        return str(gallery.folder / meta["poster"]), str(gallery.folder / meta["sound"]), text + f" · video `{meta['file']}`"
     return (path, None, text) if meta["modality"] == "image" else (None, path, text)

@@ -28,7 +28,7 @@ from ..index import EmbeddingIndex
 
 log = logging.getLogger(__name__)
 
-BUILD_VERSION = 1  # bump when the folder layout changes: old caches are then ignored
+BUILD_VERSION = 2  # bump when the folder layout changes: old caches are then ignored
 IMAGES_PER_CLASS = 100  # MNIST gallery: a balanced 1,000 of the 10,000 test images
 THUMB_SIDE = 112
 
@@ -189,6 +189,29 @@ def _write_files(folder: Path, s: ItemSet, start: int) -> list[str]:
     return names
 
 
+def _add_videos(embedder, images: ItemSet, clips: ItemSet, folder: Path, index: EmbeddingIndex, rows: list) -> int:
+    """Write the gallery's digit videos and index their fused vectors (one "video" row each:
+    the map then shows videos as one modality). Returns how many; 0 without PyAV."""
+    try:
+        from ..video import gallery_entries
+        from .gallery_videos import make_digit_videos
+
+        t0 = time.time()
+        videos, files = make_digit_videos(images, clips, folder)
+    except (ImportError, OSError, ValueError) as e:  # no PyAV / encoder: a gallery without videos
+        log.warning("gallery: no videos (%s)", e)
+        return 0
+    if not len(videos):
+        return 0
+    vecs, meta = gallery_entries(embedder, videos, parts=False)
+    for m in meta:
+        m.update(files[videos.sources.index(m["source"])])
+    index.add(vecs, meta)
+    rows += meta
+    log.info("gallery: %d videos in %.1f s", len(videos), time.time() - t0)
+    return len(videos)
+
+
 def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=None) -> None:
     """Embed every source's items into an index and write the gallery folder atomically."""
     progress = progress or (lambda msg: None)
@@ -197,10 +220,10 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     index = EmbeddingIndex(embedder.dim)
-    titles, counts, rows = [], {}, []
+    titles, counts, rows, loaded = [], {}, [], {}
     for src in sources:
         progress(f"loading {src.title}")
-        s = load_items(src)
+        s = loaded[src.modality] = load_items(src)
         progress(f"embedding {len(s)} {src.modality} items")
         vecs = embedder.embed(src.modality, s.items, s.sample_rate)  # (N, D)
         files = _write_files(tmp, s, 0)
@@ -210,6 +233,12 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
         rows += meta
         counts[src.modality] = len(s)
         titles.append(f"{len(s):,} {'images' if src.modality == 'image' else 'clips'} from {src.title}")
+    if {"image", "audio"} <= set(loaded):
+        progress("making audio-visual digit videos")
+        n = _add_videos(embedder, loaded["image"], loaded["audio"], tmp, index, rows)
+        if n:
+            counts["video"] = n
+            titles.append(f"{n} videos made from them (an image shown while a clip of its class plays)")
     index.save(tmp / "index")
     (tmp / "gallery.json").write_text(json.dumps({
         "description": "; ".join(titles), "checkpoint": str(embedder.path), "built": time.strftime("%Y-%m-%d %H:%M"), "counts": counts, "items": rows,

@@ -164,6 +164,28 @@ def _check_duration_of_file(path: Path, max_seconds: float) -> None:
 
 
 # ----------------------------------------------------------------------------------- text
+def video_path(value) -> str:
+    """A Video / File upload value (a path, or a dict with "video" or "path") -> an existing
+    file with a video extension. Decoding is left to `textanchor.video.embed_video_file`.
+
+    Raises:
+        InputError: nothing uploaded, a missing file or not a video file name.
+    """
+    from ..data.video import VIDEO_EXTENSIONS
+
+    if isinstance(value, dict):
+        value = value.get("video") or value.get("path")
+        value = value.get("path") if isinstance(value, dict) else value
+    if not value:
+        raise InputError("Upload a video file first.")
+    path = Path(str(value))
+    if not path.is_file():
+        raise InputError(f"The uploaded video {path.name} is not on the server (upload it again).")
+    if path.suffix.lower() not in VIDEO_EXTENSIONS:
+        raise InputError(f"{path.name} is not a video file; use one of {', '.join(VIDEO_EXTENSIONS)}.")
+    return str(path)
+
+
 def clean_text(text) -> str:
     """Strip a text query; refuse empty and over-long ones."""
     t = " ".join(str(text or "").split())

@@ -1,5 +1,5 @@
-"""One query (a sketch, a recording or a text) -> its zero-shot label and the nearest gallery
-images and clips, in shapes the page shows directly."""
+"""One query (a sketch, a recording, a text or a video) -> its zero-shot label and the nearest
+gallery images, clips and videos, in shapes the page shows directly."""
 from __future__ import annotations
 
 import time
@@ -7,18 +7,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..video import PART_MODALITY, best_per_video, embed_video_file
 from .gallery import Gallery
+from .inputs import InputError
+
+NOUNS = {"image": "images", "audio": "clips", "video": "videos"}  # result kinds, in page order
 
 
 @dataclass
 class QueryResult:
-    modality: str  # of the query: "image", "audio" or "text"
+    modality: str  # of the query: "image", "audio", "text" or "video"
     vector: np.ndarray  # (D,) unit query embedding
     label: str  # zero-shot class
     confidence: float  # its softmax probability over the checkpoint's classes
     top_classes: dict[str, float]  # the 5 most likely classes -> probability
-    hits: dict[str, list] = field(default_factory=dict)  # gallery modality -> [index.Hit] best first
+    hits: dict[str, list] = field(default_factory=dict)  # "image"/"audio"/"video" -> [index.Hit] best first
     seconds: float = 0.0  # embedding + search time
+    note: str = ""  # about the query itself ("no audio stream": a silent video)
 
     def caption(self, hit) -> str:
         return f"{hit.label} · {hit.score:.2f}"
@@ -31,20 +36,27 @@ class QueryResult:
         """[(wav path, "seven · 0.81")] for the audio players."""
         return [(gallery.file(h.id), self.caption(h)) for h in self.hits.get("audio", [])]
 
+    def videos(self, gallery: Gallery) -> list[tuple[str, str]]:
+        """[(video path, "seven · 0.79 (sound)")]: one per gallery video, found by its fused
+        vector or by a part (frames or sound), which the caption names."""
+        return [(gallery.file(h.meta.get("video", h.id)), self.caption(h) + ("" if h.meta.get("part", "whole") == "whole"
+                 else f" ({'frames' if h.meta['part'] == 'image' else 'sound'})")) for h in self.hits.get("video", [])]
+
     def rows(self) -> dict:
         """A JSON summary (the API's most convenient output)."""
         return {
             "query": {"modality": self.modality, "label": self.label, "confidence": round(self.confidence, 4)},
             "results": [{"id": h.id, "modality": h.modality, "label": h.label, "score": round(h.score, 4)}
-                        for m in ("image", "audio") for h in self.hits.get(m, [])],
+                        for m in NOUNS for h in self.hits.get(m, [])],
             "seconds": round(self.seconds, 4),
         }
 
     def summary(self) -> str:
         """Markdown line for the status area."""
-        found = ", ".join(f"{len(v)} {'images' if m == 'image' else 'clips'}" for m, v in self.hits.items())
-        src = {"image": "sketch", "audio": "recording", "text": "text"}[self.modality]
-        return (f"The {src} reads as **{self.label}** ({self.confidence:.0%} zero-shot confidence). "
+        found = ", ".join(f"{len(self.hits[m])} {n}" for m, n in NOUNS.items() if m in self.hits)
+        src = {"image": "sketch", "audio": "recording", "text": "text", "video": "video"}[self.modality]
+        note = f" ({self.note})" if self.note else ""
+        return (f"The {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot confidence). "
                 f"Found {found} in {self.seconds * 1000:.0f} ms.")
 
 
@@ -54,16 +66,34 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
     Args:
         embedder: the active `Embedder`.
         gallery: the gallery to search.
-        modality: "image" (an (H, W) uint8 array), "audio" (a float32 wave at `sample_rate`)
-            or "text" (a str).
-        k: results per gallery modality.
+        modality: "image" (an (H, W) uint8 array), "audio" (a float32 wave at `sample_rate`),
+            "text" (a str) or "video" (a file path; its fused frames + sound vector is the query).
+        k: results per gallery modality; gallery videos found by their fused vector, frames or
+            sound count once each.
+
+    Raises:
+        InputError: a video that cannot be decoded or has no frames.
     """
+    from ..data import DataError
+
     t0 = time.perf_counter()
-    q = embedder.embed(modality, [item], sample_rate)[0]  # (D,)
+    note = ""
+    if modality == "video":
+        try:
+            emb, video = embed_video_file(embedder, item)
+        except DataError as e:
+            raise InputError(f"This video cannot be used: {e}") from None
+        q, note = emb.fused[0], video.note
+    else:
+        q = embedder.embed(modality, [item], sample_rate)[0]  # (D,)
     labels, probs = embedder.classify(q[None])
     p = probs[0]
     order = np.argsort(-p)[:5]
     names = embedder.class_names
-    hits = {m: gallery.index.search(q, k=k, modality=m) for m in gallery.index.modalities()}
+    mods = gallery.index.modalities()
+    hits = {m: gallery.index.search(q, k=k, modality=m) for m in mods if m in ("image", "audio")}
+    video_rows = [m for m in mods if m == "video" or m in PART_MODALITY.values()]
+    if video_rows:  # every part of a video may match: search deeper, then keep its best row
+        hits["video"] = best_per_video(gallery.index.search(q, k=3 * k, modality=video_rows))[:k]
     return QueryResult(modality, q, names[int(labels[0])], float(p[labels[0]]),
-                       {names[i]: float(p[i]) for i in order}, hits, time.perf_counter() - t0)
+                       {names[i]: float(p[i]) for i in order}, hits, time.perf_counter() - t0, note)

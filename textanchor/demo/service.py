@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .gallery import Gallery, default_cache_dir, open_gallery
-from .inputs import InputError, clean_text, load_recording, sketch_to_image
+from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
 from .search import QueryResult, run_query
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class SearchView:
     clips: list = field(default_factory=list)  # [(wav, caption)]
     rows: dict = field(default_factory=dict)  # JSON summary
     query: QueryResult | None = None
+    videos: list = field(default_factory=list)  # [(video file, caption)]; empty without gallery videos
 
 
 def warn(message: str) -> str:
@@ -118,21 +119,26 @@ class DemoService:
     # ------------------------------------------------------------------------ search
     def search(self, modality: str, value, k: int = 6) -> SearchView:
         """One query from the page or the API. modality: "image" (a Sketchpad value or image),
-        "audio" ((rate, samples) or a file path) or "text"."""
+        "audio" ((rate, samples) or a file path), "text" or "video" (an uploaded file path;
+        it needs the model's image branch, its sound is used when the model has an audio one)."""
         try:
             embedder, gallery = self.active()
             k = max(1, min(int(k or 6), MAX_K))
-            if modality != "text" and modality not in embedder.modalities:
-                raise InputError(f"The active model has no {modality} branch (it embeds {', '.join(embedder.modalities)}).")
+            branch = "image" if modality == "video" else modality  # a video's frames go through the image branch
+            if modality != "text" and branch not in embedder.modalities:
+                raise InputError(f"The active model has no {branch} branch (it embeds {', '.join(embedder.modalities)}).")
             sr = None
             if modality == "image":
                 item = sketch_to_image(value)
             elif modality == "audio":
                 item, sr = load_recording(value)
+            elif modality == "video":
+                item = video_path(value)
             else:
                 item = clean_text(value)
             r = run_query(embedder, gallery, modality, item, k, sr)
-            return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r)
+            return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
+                              r.videos(gallery))
         except InputError as e:
             return SearchView(warn(str(e)))
         except Exception as e:  # noqa: BLE001 - the page gets one line, the log the traceback

@@ -27,10 +27,42 @@ DATA_CHOICES = {
 }
 
 
+def video_specs(path: str, natural: bool = False) -> dict[str, ModalityRecipe]:
+    """The Train tab's video choice: a video folder (`root/{class}/*.mp4`) or `path,text` CSV ->
+    {"image": frames recipe, "audio": sound recipe}, built by `textanchor.video.video_recipe`
+    (frames train the image branch, sound tracks the audio branch; no sound: frames only).
+
+    Args:
+        path: the folder or CSV on the server.
+        natural: RGB frames as they are (False: digit-like clips, grey and centred like MNIST).
+
+    Raises:
+        InputError: a missing path, or one holding no decodable video.
+    """
+    from ..data import DataError
+    from ..data.video import load_videos
+    from ..video import video_recipe
+
+    path = str(path).strip()
+    try:  # a quick look (first frame + sound of a few videos per class) before any training
+        folder = not path.lower().endswith(".csv")
+        probe = load_videos(path, n_frames=1, **({"limit": 2} if folder else {}))
+    except (DataError, OSError, ValueError) as e:
+        raise InputError(f"The video data cannot be used: {e}") from None
+    if len(probe) == 0:
+        bad = probe.meta.get("skipped", [])
+        why = f" (e.g. {bad[0]['source']}: {bad[0]['reason']})" if bad else ""
+        raise InputError(f"No video under {path} could be decoded{why}.")
+    sound = any(v.has_audio for v in probe.items)
+    cfg = video_recipe(path, natural=natural, audio=sound, sample_rate=16000 if natural else 8000)
+    return cfg.modalities
+
+
 def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder: str = "image_cnn",
                      audio_encoder: str = "audio_cnn", projector: str = "mlp", loss: str = "mse_infonce",
                      epochs: int = 5, batch_size: int = 64, lr: float = 3e-3, anchor: str = "all-MiniLM-L6-v2",
-                     templates: str = "{}", data_root: str | None = None, max_minutes: float | None = 30) -> TrainConfig:
+                     templates: str = "{}", data_root: str | None = None, max_minutes: float | None = 30,
+                     videos: str | None = None, natural_video: bool = False) -> TrainConfig:
     """The Train tab's choices as a TrainConfig; raises InputError for a choice that cannot work.
 
     Args:
@@ -38,6 +70,9 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
             on the server, relative to the CSV or absolute); its modality comes from the files.
         templates: one per line, each with "{}" where the class name goes.
         data_root: folder with mnist/ and fsdd/ for the data-folder choices.
+        videos: a video folder or CSV manifest on the server (see `video_specs`); its frames
+            join the image data and its sound the audio data, with the video branch settings.
+        natural_video: see `video_specs`.
     """
     from ..data import DataError, load_dataset
 
@@ -53,8 +88,13 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
         except DataError as e:
             raise InputError(f"The CSV manifest cannot be used: {e}") from None
         specs.setdefault(s.modality, []).append(DataSpec("manifest", {"csv_path": str(manifest)}))
+    preprocess = {}
+    if videos and str(videos).strip():
+        for m, r in video_specs(videos, natural_video).items():
+            specs.setdefault(m, []).extend(r.data)
+            preprocess[m] = r.branch.preprocess
     if not specs:
-        raise InputError("Choose at least one training data set (or upload a CSV manifest).")
+        raise InputError("Choose at least one training data set (or upload a CSV manifest or name a video folder).")
     tpl = [t.strip() for t in (templates or "").splitlines() if t.strip()] or ["{}"]
     bad = [t for t in tpl if "{}" not in t]
     if bad:
@@ -62,7 +102,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     if not (1 <= int(epochs) <= 200) or not (2 <= int(batch_size) <= 4096) or not (0 < float(lr) < 1):
         raise InputError("Epochs must be 1-200, batch size 2-4096 and the learning rate between 0 and 1.")
     encoders = {"image": image_encoder, "audio": audio_encoder}
-    mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders[m], projector=projector))
+    mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders[m], projector=projector,
+                                                          preprocess=dict(preprocess.get(m, {}))))
             for m, v in specs.items()}
     return TrainConfig(modalities=mods, anchor=anchor or "all-MiniLM-L6-v2", templates=tpl, loss=loss,
                        epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), data_root=data_root,
