@@ -83,3 +83,9 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
 def test_parser_lists_every_command():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     assert set(sub.choices) == {"train", "evaluate", "embed", "search", "bench"}
+
+
+def test_missing_data_says_where_it_looked_and_how_to_get_it(trained, tmp_path, capsys):
+    assert main(["evaluate", "--checkpoint", str(trained.checkpoint), "--mnist", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "none") in err and "--download" in err

@@ -15,6 +15,11 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="folder holding mnist/ and fsdd/ (e.g. ../shared/data)")
     p.add_argument("--mnist", help="folder with the MNIST IDX files")
     p.add_argument("--fsdd", help="folder with FSDD {digit}_{speaker}_{index}.wav recordings")
+    p.add_argument("--download", action="store_true",
+                   help="fetch MNIST / FSDD into those folders when they are missing (needs network)")
+
+
+DOWNLOADABLE = ("mnist", "fsdd", "audiomnist")  # loaders that take download=True
 
 
 def _train(a) -> int:
@@ -36,6 +41,8 @@ def _train(a) -> int:
         for spec in r.data + (r.eval_data or []):
             if getattr(a, spec.name, None):  # --mnist / --fsdd point one data set elsewhere
                 spec.options["root"] = getattr(a, spec.name)
+            if a.download and spec.name in DOWNLOADABLE:
+                spec.options["download"] = True
     def report_epoch(e: dict) -> None:
         if e["event"] == "epoch":
             accs = "  ".join(f"{k}={v:.4f}" for k, v in e.items() if k.endswith("zero_shot_acc"))
@@ -72,6 +79,8 @@ def _eval_sets(a, embedder) -> dict:
         raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak or --manifest")
     by_mod: dict[str, list] = {}
     for name, opts in specs:
+        if a.download and name in DOWNLOADABLE:
+            opts["download"] = True
         sr = None
         s = load_spec(name, opts, split, None, sr)
         if s.modality == "audio":
