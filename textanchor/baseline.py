@@ -14,7 +14,7 @@ from .data.base import ItemSet
 from .data.combine import relabel
 from .encoders import create_encoder
 from .modalities import create_modality
-from .train import _cycle_batches, pick_device
+from .train import _cycle_batches, batch_size, pick_device
 
 
 class Classifier(nn.Module):
@@ -35,7 +35,7 @@ def train_classifier(cfg: TrainConfig, modality: str, train_set: ItemSet, eval_s
     """Train and score one modality's classifier with `cfg`'s budget.
 
     Args:
-        steps: optimiser steps; pass the anchored run's step count (`steps_like_anchored`) so
+        steps: optimiser steps; pass the anchored run's step count (`textanchor.train.total_steps`) so
             both see the same batches of this modality. None: `cfg.epochs` passes over the data.
     Returns: {"accuracy": held-out accuracy, "seconds": wall time, "steps": steps}."""
     t0 = time.time()
@@ -46,7 +46,7 @@ def train_classifier(cfg: TrainConfig, modality: str, train_set: ItemSet, eval_s
     model = Classifier(modality, cfg.modalities[modality].branch, len(names)).to(device).train()
     x = model.modality.prepare(train_set.items, train_set.sample_rate)
     y = torch.from_numpy(relabel(train_set, names))
-    bs = min(cfg.modalities[modality].batch_size or cfg.batch_size, len(x))
+    bs = batch_size(cfg, modality, len(x))
     steps = steps or max(1, len(x) // bs) * cfg.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps, 2), pct_start=0.15)
@@ -65,9 +65,3 @@ def train_classifier(cfg: TrainConfig, modality: str, train_set: ItemSet, eval_s
     with torch.no_grad():
         pred = torch.cat([model(xe[s: s + 512].to(device)).argmax(1).cpu() for s in range(0, len(xe), 512)])
     return {"accuracy": float((pred.numpy() == ye).mean()), "seconds": time.time() - t0, "steps": steps}
-
-
-def steps_like_anchored(cfg: TrainConfig, sizes: dict[str, int]) -> int:
-    """Steps an anchored run of `cfg` takes on data of these sizes (for reporting)."""
-    return max(max(1, n // min(cfg.modalities[m].batch_size or cfg.batch_size, n)) for m, n in sizes.items()) * cfg.epochs
-

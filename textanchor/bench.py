@@ -132,12 +132,13 @@ def section_losses(plan: BenchPlan, anchor: TextAnchor, log) -> dict:
 
 def section_classifier(plan: BenchPlan, anchor: TextAnchor, log) -> dict:
     """Plain classifiers with the anchored run's encoders, batches and step count."""
-    from .baseline import steps_like_anchored, train_classifier
+    from .baseline import train_classifier
+    from .train import total_steps
 
     cfg = _study_cfg(plan)
     train_sets, eval_sets = _load(plan, cfg, mnist_limit=None if plan.quick else plan.study_mnist_limit)
     anchored = train(cfg, anchor=anchor, data=(train_sets, eval_sets))
-    steps = steps_like_anchored(cfg, {m: len(s) for m, s in train_sets.items()})
+    steps = total_steps(cfg, {m: len(s) for m, s in train_sets.items()})
     rows = {}
     for m in train_sets:
         log(f"classifier: {m}")

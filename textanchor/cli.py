@@ -78,15 +78,12 @@ def _eval_sets(a, embedder) -> dict:
     if not specs:
         raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak or --manifest")
     by_mod: dict[str, list] = {}
+    audio_rate = embedder.branch("audio").modality.cfg.sample_rate if "audio" in embedder.modalities else None
     for name, opts in specs:
         if a.download and name in DOWNLOADABLE:
             opts["download"] = True
-        sr = None
-        s = load_spec(name, opts, split, None, sr)
-        if s.modality == "audio":
-            sr_model = embedder.branch("audio").modality.cfg.sample_rate
-            if s.sample_rate != sr_model:
-                s = load_spec(name, {**opts, "sample_rate": sr_model}, split)
+        # Decoded once, at the checkpoint's audio rate (image loaders ignore the rate).
+        s = load_spec(name, opts, split, None, audio_rate)
         by_mod.setdefault(s.modality, []).append(s)
     return {m: concat(v) for m, v in by_mod.items()}
 

@@ -74,14 +74,6 @@ class Embedder:
             return np.zeros((0, self.dim), np.float32)
         return torch.cat(out).numpy()
 
-    def embed_prepared(self, modality: str, x: torch.Tensor, batch_size: int = 512) -> np.ndarray:
-        """Already prepared (N, *input_shape) tensors -> (N, A) unit vectors."""
-        br = self.branch(modality)
-        with torch.no_grad():
-            outs = [torch.nn.functional.normalize(br(x[s: s + batch_size].to(self.device)), dim=-1).cpu()
-                    for s in range(0, len(x), batch_size)]
-        return torch.cat(outs).numpy() if outs else np.zeros((0, self.dim), np.float32)
-
     def modality_of_file(self, path: str | Path) -> str:
         ext = Path(path).suffix.lower()
         for name in self.modalities:

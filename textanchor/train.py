@@ -60,6 +60,17 @@ def load_recipe_data(cfg: TrainConfig, model: AnchoredModel) -> tuple[dict, dict
     return train_sets, eval_sets
 
 
+def batch_size(cfg: TrainConfig, modality: str, n: int) -> int:
+    """Items of `modality` per step: its recipe's batch size, else the run's, at most n."""
+    return min(cfg.modalities[modality].batch_size or cfg.batch_size, n)
+
+
+def total_steps(cfg: TrainConfig, sizes: dict[str, int]) -> int:
+    """Optimiser steps of a run on data of these sizes: every modality steps together, as
+    often as the one needing the most batches per epoch."""
+    return max(max(1, n // batch_size(cfg, m, n)) for m, n in sizes.items()) * cfg.epochs
+
+
 def _cycle_batches(n: int, batch: int, gen: torch.Generator):
     """Endless shuffled index batches over range(n)."""
     while True:
@@ -124,9 +135,9 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
 
     model.to(device).train()
     loss_fn = create_loss(cfg.loss, **cfg.loss_options).to(device)
-    bs = {m: min(cfg.modalities[m].batch_size or cfg.batch_size, len(x)) for m, x in X.items()}
-    steps_per_epoch = max(max(1, len(x) // bs[m]) for m, x in X.items())
-    total = steps_per_epoch * cfg.epochs
+    bs = {m: batch_size(cfg, m, len(x)) for m, x in X.items()}
+    total = total_steps(cfg, {m: len(x) for m, x in X.items()})
+    steps_per_epoch = total // cfg.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total, 2), pct_start=0.15)
     batches = {m: _cycle_batches(len(x), bs[m], gen) for m, x in X.items()}
