@@ -27,6 +27,8 @@ def _reference_retrieval(q, ql, g, gl, ks=(1, 5, 10), exclude_self=False):
         idx = [j for j in range(len(g)) if not (exclude_self and j == i)]
         ranked = sorted(idx, key=lambda j: -float(q[i] @ g[j]))
         rel = [gl[j] == ql[i] for j in ranked]
+        if not any(rel):  # no right answer in the gallery: the query is left out
+            continue
         p1.append(float(rel[0]))
         for k in hits:
             hits[k].append(float(any(rel[:k])))
@@ -97,6 +99,29 @@ def test_retrieval_perfect_adversarial_and_collapsed():
     flat_l = np.arange(10) % 2
     got = retrieval_metrics(flat, flat_l, flat, flat_l)
     assert got["P@1"] == 0.0 and got["mAP"] == pytest.approx(0.5)
+
+
+def test_queries_without_relevant_items_are_left_out():
+    # Queries of classes 5..9 have no item in the gallery (classes 0..4): they change nothing.
+    rng = np.random.default_rng(4)
+    q, ql, centers = _clustered(rng, 40, n_cls=10, noise=1.5)
+    g, gl, _ = _clustered(rng, 50, n_cls=5, noise=1.5, centers=centers[:5])
+    has = ql < 5
+    got = retrieval_metrics(q, ql, g, gl)
+    assert got == pytest.approx(retrieval_metrics(q[has], ql[has], g, gl))
+    assert got == pytest.approx(_reference_retrieval(q, ql, g, gl))
+    assert all(np.isnan(v) for v in retrieval_metrics(q[~has], ql[~has], g, gl).values())
+
+
+def test_text_to_modality_with_classes_lacking_items():
+    # Ten class texts; audio items exist for three classes only, and retrieval is perfect. The
+    # seven texts without an audio item must not count as misses (they once gave P@1 = 0.3).
+    eye = np.eye(10, dtype=np.float32)
+    img_l, aud_l = np.repeat(np.arange(10), 2), np.array([0, 0, 3, 7])
+    rep = evaluation_report({"image": eye[img_l], "audio": eye[aud_l]}, {"image": img_l, "audio": aud_l},
+                            eye, probes=False)
+    for key in ("text_to_audio", "text_to_image", "image_to_audio", "audio_to_image", "audio_to_text"):
+        assert rep[f"{key}/P@1"] == 1.0 and rep[f"{key}/R@5"] == 1.0 and rep[f"{key}/mAP"] == 1.0, key
 
 
 def test_retrieval_rejects_bad_input():

@@ -1,38 +1,57 @@
 """Every registered encoder, projector, loss and modality: shapes, gradients, no NaNs
 (timm's test_models idea: a new entry is tested the moment it is registered)."""
+import numpy as np
 import pytest
 import torch
 
 from textanchor.encoders import ENCODER_MODALITIES, ENCODERS, create_encoder
 from textanchor.losses import LOSSES, create_loss
 from textanchor.modalities import MODALITIES, create_modality
+from textanchor.modalities.base import QUERY_COMPONENTS, RESULT_KINDS
 from textanchor.projectors import PROJECTORS, create_projector
 from textanchor.registry import Registry
 
+# Every (encoder, modality) pair whose modality is registered: a new modality or encoder is
+# tested here from its own `example_items`, with no edit to this file.
+PAIRS = [(e, m) for e in ENCODERS.names() for m in ENCODER_MODALITIES[e] if m in MODALITIES]
 
-def test_unknown_names_list_known_ones():
-    with pytest.raises(KeyError, match="known: .*mse"):
+
+def test_unknown_names_list_known_ones_and_how_to_register():
+    with pytest.raises(KeyError, match="known: .*mse.*entry point in the group 'textanchor.losses'"):
         LOSSES.get("nope")
+    with pytest.raises(KeyError, match="known: audio, image.*textanchor/modalities/.*'textanchor.modalities'"):
+        MODALITIES.get("no-such-modality")
     r = Registry("thing")
     r.register("a")(1)
     with pytest.raises(ValueError, match="already registered"):
         r.register("a")(2)
 
 
-@pytest.mark.parametrize("name", ENCODERS.names())
-def test_encoder_forward_backward(name):
-    for modality in ENCODER_MODALITIES[name]:
-        mod = create_modality(modality)
-        shape = mod.encoder_input_shape()
-        opts = {"pretrained": False} if name == "resnet18" else {}
-        enc = create_encoder(name, shape, modality, **opts)
-        x = torch.randn(3, *shape, requires_grad=True)
-        y = enc(x)
-        assert y.shape == (3, enc.output_dim)
-        assert torch.isfinite(y).all()
-        y.sum().backward()
-        assert x.grad is not None and torch.isfinite(x.grad).all()
-        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in enc.parameters())
+@pytest.mark.parametrize("name,modality", PAIRS)
+def test_encoder_forward_backward(name, modality):
+    mod = create_modality(modality)
+    shape = mod.encoder_input_shape()
+    opts = {"pretrained": False} if name == "resnet18" else {}
+    enc = create_encoder(name, shape, modality, **opts)
+    x = torch.randn(3, *shape, requires_grad=True)
+    y = enc(x)
+    assert y.shape == (3, enc.output_dim)
+    assert torch.isfinite(y).all()
+    y.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in enc.parameters())
+
+
+@pytest.mark.parametrize("name,modality", PAIRS)
+def test_encoder_on_prepared_examples(name, modality):
+    """Decoded example items -> prepare -> front end -> encoder, as training runs it."""
+    mod = create_modality(modality)
+    opts = {"pretrained": False} if name == "resnet18" else {}
+    enc = create_encoder(name, mod.encoder_input_shape(), modality, **opts).eval()
+    items, rate = mod.example_items(4, seed=1)
+    with torch.no_grad():
+        y = enc(mod.frontend().eval()(mod.prepare(items, rate)))
+    assert y.shape == (4, enc.output_dim) and torch.isfinite(y).all()
 
 
 def test_encoder_refuses_wrong_modality():
@@ -89,18 +108,30 @@ def test_infonce_duplicates_are_not_negatives():
 
 @pytest.mark.parametrize("name", MODALITIES.names())
 def test_modality_prepare_and_augment(name):
-    import numpy as np
-
     mod = create_modality(name)
-    if name == "image":
-        items = [np.zeros((8, 8), np.uint8), (np.random.rand(50, 40, 3) * 255).astype(np.uint8),
-                 np.full((28, 28, 4), 200, np.uint8)]
-    else:
-        items = [np.random.randn(4000).astype(np.float32) * 0.1, np.random.randn(20000, 2).astype(np.float32) * 0.1,
-                 np.zeros(10, np.float32)]
-    x = mod.prepare(items, 16000 if name == "audio" else None)
+    items, rate = mod.example_items(3, seed=0)
+    assert len(items) == 3
+    x = mod.prepare(items, rate)
     assert x.shape == (3, *mod.input_shape()) and torch.isfinite(x).all()
+    assert mod.prepare([], rate).shape == (0, *mod.input_shape())
     a = mod.augment(x, generator=torch.Generator().manual_seed(0))
     assert a.shape == x.shape and torch.isfinite(a).all()
     fe = mod.frontend().eval()
     assert fe(x).shape[1:] == mod.encoder_input_shape()
+    again, _ = mod.example_items(3, seed=0)
+    assert all(np.array_equal(np.asarray(i), np.asarray(j)) for i, j in zip(items, again))  # seeded
+
+
+@pytest.mark.parametrize("name", MODALITIES.names())
+def test_modality_contract_for_apps(name):
+    """What an app needs from a modality: a query component it knows and a result view."""
+    cls = MODALITIES.get(name)
+    mod = create_modality(name)
+    assert mod.name == name and mod.file_extensions and all(e.startswith(".") for e in mod.file_extensions)
+    assert mod.default_encoder in ENCODERS and name in ENCODER_MODALITIES[mod.default_encoder]
+    component, kwargs = mod.query_component()
+    assert component in QUERY_COMPONENTS and isinstance(kwargs, dict)
+    assert cls.result_kind in RESULT_KINDS
+    items, rate = mod.example_items(2, seed=0)
+    kind, value = mod.render(items[1], rate)
+    assert kind == cls.result_kind and value is not None

@@ -14,7 +14,7 @@ from torch import nn
 
 from .registry import Registry
 
-LOSSES: Registry = Registry("loss")
+LOSSES: Registry = Registry("loss", entry_points="textanchor.losses", decorator="@LOSSES.register(name)")
 
 
 @LOSSES.register("mse")

@@ -27,12 +27,13 @@ Per modality
   {m}/probe_20_80     the same, trained on 20% and tested on 80% (how little supervision suffices).
   {m}/zero_shot_acc/{class}  per-class zero-shot accuracy (only when class_names is given).
 
-Retrieval (relevant = same class; ties broken by gallery order)
+Retrieval (relevant = same class; ties count against the query). Every figure averages over
+the queries that have at least one relevant item in the gallery; the others (e.g. the text of a
+class with no item of {m}) have no right answer and are left out.
   {q}_to_{g}/P@1      fraction of queries whose top hit is relevant.
   {q}_to_{g}/R@5      fraction of queries with at least one relevant item among the top 5
   {q}_to_{g}/R@10     (resp. 10) hits: the usual "recall@k" of class-match retrieval.
-  {q}_to_{g}/mAP      mean over queries of the average precision of the full ranking; queries with
-                      no relevant item in the gallery are left out.
+  {q}_to_{g}/mAP      mean over queries of the average precision of the full ranking.
   with {q}_to_{g} one of
     text_to_{m}       queries: the C class texts; gallery: the items of {m}.
     {m}_to_text       queries: the items of {m}; gallery: the C class texts (so R@k with k >= C is 1).
@@ -104,13 +105,14 @@ def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels, ks=(
                       exclude_self: bool = False, chunk_size: int = 256) -> dict[str, float]:
     """Class-match retrieval: a gallery item is relevant to a query when their labels agree.
 
-    Definitions (per query, then averaged):
-      P@1  = 1 if the top hit is relevant else 0 (averaged over all queries);
-      R@k  = 1 if at least one relevant item is among the top k else 0 (averaged over all
-             queries). This is the usual recall@k of class-match retrieval (as in metric-learning
-             benchmarks), not "fraction of all relevant items retrieved"; R@1 equals P@1.
-      mAP  = average precision over the full ranking, averaged over the queries that have at
-             least one relevant gallery item (the others have no defined AP and are left out).
+    Definitions (per query, then averaged over the queries that have at least one relevant
+    gallery item; the others have no right answer, so counting them as misses would only
+    measure how many classes the gallery lacks):
+      P@1  = 1 if the top hit is relevant else 0;
+      R@k  = 1 if at least one relevant item is among the top k else 0. This is the usual
+             recall@k of class-match retrieval (as in metric-learning benchmarks), not
+             "fraction of all relevant items retrieved"; R@1 equals P@1.
+      mAP  = average precision over the full ranking.
     Ties count against the query: for P@1/R@k an irrelevant item scoring exactly as high as the
     best relevant one ranks above it (so a collapsed embedding scores 0, not chance), and AP
     treats tied scores as one threshold, exactly like `sklearn.metrics.average_precision_score`.
@@ -128,7 +130,8 @@ def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels, ks=(
             ranking of query i. Requires Q == G.
         chunk_size: queries scored at once; memory is about chunk_size * G * 10 bytes.
     Returns:
-        {"P@1": ..., "R@5": ..., "R@10": ..., "mAP": ...} for the default ks.
+        {"P@1": ..., "R@5": ..., "R@10": ..., "mAP": ...} for the default ks; NaN everywhere
+        when no query has a relevant gallery item.
     """
     q, g = l2_normalize(query_emb), l2_normalize(gallery_emb)
     ql, gl = _to_numpy(query_labels), _to_numpy(gallery_labels)
@@ -171,10 +174,11 @@ def retrieval_metrics(query_emb, query_labels, gallery_emb, gallery_labels, ks=(
             ap[r] = np.mean(n_rel_ge / n_all_ge)
         ap_sum += float(ap.sum())
         ap_count += int(has.sum())
-    out = {"P@1": hits_at[1] / n_q}
+    mean = (lambda total: total / ap_count) if ap_count else (lambda total: float("nan"))  # noqa: E731
+    out = {"P@1": mean(hits_at[1])}
     for k in ks:
-        out[f"R@{k}"] = hits_at[k] / n_q
-    out["mAP"] = ap_sum / ap_count if ap_count else float("nan")
+        out[f"R@{k}"] = mean(hits_at[k])
+    out["mAP"] = mean(ap_sum)
     return out
 
 

@@ -5,7 +5,8 @@ from torch import nn
 
 from .registry import Registry
 
-PROJECTORS: Registry = Registry("projector")
+PROJECTORS: Registry = Registry("projector", entry_points="textanchor.projectors",
+                                decorator="@PROJECTORS.register(name)")
 
 
 @PROJECTORS.register("linear")

@@ -1,9 +1,10 @@
-"""Data sets, by registry: `load_dataset(name, **options) -> ItemSet`."""
+"""Data sets, by registry: `load_dataset(name, **options) -> ItemSet`.
+
+Every module of this folder that registers a loader with `@DATASETS.register(name)` is found on
+the first lookup (no import to add here); other installed packages add loaders through the
+`textanchor.datasets` entry point group. See `textanchor.registry`.
+"""
 from .base import DIGIT_NAMES, DataError, ItemSet
 from .datasets import DATASETS, load_dataset
-
-# Imported for their side effect: each module registers its loader in DATASETS.
-from . import audiomnist, digits, espeak, fsdd, manifest, mnist  # noqa: E402,F401
-from . import video  # noqa: E402,F401
 
 __all__ = ["DATASETS", "DIGIT_NAMES", "DataError", "ItemSet", "load_dataset"]

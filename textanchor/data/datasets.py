@@ -1,8 +1,8 @@
 """The data set registry: every loader registers itself here by name.
 
 `load_dataset("fsdd", root=..., split="test")` is the only way the CLI, presets and app open
-data, so adding a data set is one new file with `@DATASETS.register("name")` plus one import
-line in `textanchor/data/__init__.py`.
+data, so adding a data set is one new file with `@DATASETS.register("name")` in this folder (or
+a `textanchor.datasets` entry point in another package); see `textanchor.registry`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 from ..registry import Registry
 from .base import ItemSet
 
-DATASETS: Registry = Registry("data set")
+DATASETS: Registry = Registry("data set", package="textanchor.data", entry_points="textanchor.datasets",
+                              decorator="@DATASETS.register(name)")
 
 
 def default_root(name: str) -> Path:

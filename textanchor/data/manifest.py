@@ -1,24 +1,24 @@
-"""Any folder of files as a data set, through a CSV manifest with the header `path,text`.
+"""Any folder of files as a data set, through a CSV manifest with the header `path,text`
+(and optionally a `modality` column).
 
 This is how a user brings their own data: one row per file, the text being what the item should
 land next to in the text space. Relative paths are resolved against the CSV's folder so a
-manifest can travel with its files.
+manifest can travel with its files. The modality of a row is its `modality` cell when there is
+one, else the registered modality whose `file_extensions` claim the file's suffix; every
+modality decodes its own files (`Modality.read_file`).
 """
 from __future__ import annotations
 
 import csv
+import inspect
 from pathlib import Path
 
 import numpy as np
 
-from .audio_io import read_audio
+from ..modalities import MODALITIES, create_modality, modality_for_path
 from .base import DataError, ItemSet
 from .datasets import DATASETS
 
-EXTENSIONS = {  # file suffix -> modality
-    **dict.fromkeys((".wav", ".flac", ".ogg", ".mp3"), "audio"),
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".bmp", ".gif"), "image"),
-}
 HEADER = ("path", "text")
 SHOW_MISSING = 5  # how many missing paths an error message lists
 
@@ -35,16 +35,24 @@ def read_image(path) -> np.ndarray:
         raise DataError(f"cannot decode image {path} ({exc})") from None
 
 
-def _infer_modality(paths: list[Path], csv_path: Path) -> str:
-    kinds = {}
-    for p in paths:
-        kind = EXTENSIONS.get(p.suffix.lower())
-        if kind is None:
-            raise DataError(
-                f"{csv_path}: cannot tell the modality of {p} from its extension; "
-                f"known: {', '.join(sorted(EXTENSIONS))}"
-            )
-        kinds.setdefault(kind, p)
+# A data set should keep what the file holds: ImageModality.read_file converts to the branch's
+# channel count (grey by default), while a manifest also feeds RGB branches, so images keep
+# their colour here (prepare converts later). Every other modality reads with read_file.
+READERS = {"image": read_image}
+
+
+def _row_modalities(rows: list[dict], paths: list[Path], csv_path: Path) -> str:
+    """The one modality of the manifest: from the `modality` column, else the extensions."""
+    kinds: dict[str, Path] = {}
+    for r, p in zip(rows, paths):
+        m = r.get("modality") or ""
+        try:
+            m = m or modality_for_path(p)
+        except ValueError as exc:
+            raise DataError(f"{csv_path}: {exc}. A `modality` column names it explicitly.") from None
+        if m not in MODALITIES:
+            raise DataError(f"{csv_path}: unknown modality {m!r} for {p.name}; known: {', '.join(MODALITIES.names())}")
+        kinds.setdefault(m, p)
     if len(kinds) > 1:
         examples = ", ".join(f"{k} ({p.name})" for k, p in kinds.items())
         raise DataError(
@@ -53,19 +61,29 @@ def _infer_modality(paths: list[Path], csv_path: Path) -> str:
     return next(iter(kinds))
 
 
+def _reader(modality: str, sample_rate: int | None):
+    """(path -> item for `modality`, the rate of those items or None)."""
+    cls = MODALITIES.get(modality)
+    has_rate = "sample_rate" in inspect.signature(cls.Config).parameters
+    mod = create_modality(modality, **({"sample_rate": sample_rate} if has_rate and sample_rate else {}))
+    return READERS.get(modality, mod.read_file), getattr(mod.cfg, "sample_rate", None)
+
+
 @DATASETS.register("manifest")
 def load_manifest(
     csv_path,
     modality: str | None = None,
-    sample_rate: int = 8000,
+    sample_rate: int | None = None,
     skip_missing: bool = False,
 ) -> ItemSet:
-    """Load the files listed in a `path,text` CSV.
+    """Load the files listed in a `path,text[,modality]` CSV.
 
     Args:
         csv_path: the manifest; relative paths in it are relative to its folder.
-        modality: "image" or "audio"; None infers it from the file extensions.
-        sample_rate: audio only: rate in Hz every wave is resampled to.
+        modality: a registered modality name; None: the `modality` column, else the one whose
+            `file_extensions` claim the files.
+        sample_rate: for modalities with a rate (audio): the rate in Hz every item is decoded
+            at; None: the modality's default (8000 for audio).
         skip_missing: drop rows whose file is missing (listed in meta["missing"]) instead of
             raising.
 
@@ -73,7 +91,8 @@ def load_manifest(
         ItemSet with class_names = the sorted unique texts.
 
     Raises:
-        DataError: missing or empty manifest, wrong header, mixed modalities, missing files.
+        DataError: missing or empty manifest, wrong header, mixed or unknown modalities,
+            missing or undecodable files.
     """
     csv_path = Path(csv_path)
     if not csv_path.is_file():
@@ -102,15 +121,20 @@ def load_manifest(
     keep = [i for i, p in enumerate(paths) if p.is_file()]
     if not keep:
         raise DataError(f"{csv_path}: none of the {len(paths)} listed files exists")
-    paths, texts = [paths[i] for i in keep], [rows[i]["text"] for i in keep]
+    paths, texts, rows = [paths[i] for i in keep], [rows[i]["text"] for i in keep], [rows[i] for i in keep]
 
-    modality = modality or _infer_modality(paths, csv_path)
-    if modality == "audio":
-        items = [read_audio(p, sample_rate)[0] for p in paths]
-    elif modality == "image":
-        items, sample_rate = [read_image(p) for p in paths], None
-    else:
-        raise ValueError(f"manifest modality must be 'image' or 'audio', got {modality!r}")
+    if modality is not None and modality not in MODALITIES:
+        raise DataError(f"unknown manifest modality {modality!r}; known: {', '.join(MODALITIES.names())}")
+    modality = modality or _row_modalities(rows, paths, csv_path)
+    read, sample_rate = _reader(modality, sample_rate)
+    items = []
+    for p in paths:
+        try:
+            items.append(read(p))
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin's decoder: name the file, not a traceback
+            raise DataError(f"{csv_path}: cannot decode {p} as {modality} ({type(exc).__name__}: {exc})") from None
 
     class_names = sorted(set(texts))
     index = {t: i for i, t in enumerate(class_names)}

@@ -1,8 +1,8 @@
 """Encoders, by registry: every encoder maps a front-end batch to (B, D) and says D.
 
 `create_encoder(name, input_shape, **options)`; each factory is registered with
-`@ENCODERS.register(name)` and declares the modalities it accepts in `ENCODER_MODALITIES`.
-Adding an encoder is one new file here plus its import below.
+`@register_encoder(name, modalities=(...))`. Adding an encoder is one new file in this folder
+(found on the first lookup, no import to add here) or a `textanchor.encoders` entry point in
+another installed package; see `textanchor.registry`.
 """
-from .base import ENCODERS, ENCODER_MODALITIES, create_encoder, register_encoder  # noqa: F401
-from . import cnn, resnet  # noqa: F401  (registration side effects)
+from .base import ENCODERS, ENCODER_MODALITIES, create_encoder, encoders_for, register_encoder  # noqa: F401

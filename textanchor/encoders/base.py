@@ -7,8 +7,10 @@ from torch import nn
 
 from ..registry import Registry
 
-ENCODERS: Registry[Callable[..., nn.Module]] = Registry("encoder")
-ENCODER_MODALITIES: dict[str, tuple[str, ...]] = {}
+ENCODERS: Registry[Callable[..., nn.Module]] = Registry(
+    "encoder", package="textanchor.encoders", entry_points="textanchor.encoders",
+    decorator="@register_encoder(name, modalities=(...))")
+ENCODER_MODALITIES: dict[str, tuple[str, ...]] = {}  # filled on registration; see encoders_for()
 
 
 def register_encoder(name: str, modalities: tuple[str, ...]):
@@ -22,6 +24,11 @@ def register_encoder(name: str, modalities: tuple[str, ...]):
     return deco
 
 
+def encoders_for(modality: str) -> list[str]:
+    """Names of the registered encoders that take `modality` (after discovery)."""
+    return [n for n in ENCODERS.names() if modality in ENCODER_MODALITIES[n]]
+
+
 def create_encoder(name: str, input_shape: tuple[int, ...], modality: str | None = None, **options) -> nn.Module:
     """Build a registered encoder for inputs of `input_shape` (no batch dim).
 
@@ -29,7 +36,7 @@ def create_encoder(name: str, input_shape: tuple[int, ...], modality: str | None
     """
     factory = ENCODERS.get(name)
     if modality is not None and modality not in ENCODER_MODALITIES[name]:
-        fitting = [n for n, ms in ENCODER_MODALITIES.items() if modality in ms]
+        fitting = encoders_for(modality)
         raise ValueError(f"encoder {name!r} does not take {modality}; encoders for {modality}: {fitting}")
     enc = factory(input_shape, **options)
     assert isinstance(getattr(enc, "output_dim", None), int), f"encoder {name} must set .output_dim"

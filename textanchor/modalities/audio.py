@@ -131,3 +131,25 @@ class AudioModality(Modality):
 
         wave, _ = read_audio(path, sample_rate=self.cfg.sample_rate)
         return wave
+
+    # The app contract (see Modality): record or upload, listen to the result.
+    result_kind = "audio"
+
+    def example_items(self, n=3, seed=0):
+        """Mono, stereo (T, 2) and almost empty waves at 16 kHz (not the model's rate)."""
+        rng = np.random.default_rng(seed)
+        shapes = [(4000,), (20000, 2), (10,)]
+        return [(rng.standard_normal(shapes[i % 3]) * 0.1).astype(np.float32) for i in range(n)], 16000
+
+    def query_component(self):
+        return "audio", {"label": "Record (or upload a file)", "sources": ["microphone", "upload"], "type": "filepath"}
+
+    def query_item(self, value):
+        """A recording (path or (rate, samples)) -> (mono wave, rate), via the app's checks."""
+        from ..demo.inputs import load_recording
+
+        return load_recording(value)
+
+    def render(self, item, sample_rate=None):
+        """("audio", (rate, float32 wave)) as an audio player takes it."""
+        return "audio", (int(sample_rate or self.cfg.sample_rate), np.asarray(item, np.float32))

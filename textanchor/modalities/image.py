@@ -113,6 +113,36 @@ class ImageModality(Modality):
         with Image.open(path) as im:
             return np.asarray(im.convert("L" if self.cfg.channels == 1 else "RGB"))
 
+    # The app contract (see Modality): draw or upload a picture, see a picture.
+    result_kind = "image"
+
+    def example_items(self, n=3, seed=0):
+        """Grey, RGB and RGBA uint8 images of random sizes, one of them blank."""
+        rng = np.random.default_rng(seed)
+        shapes = [(8, 8), (50, 40, 3), (28, 28, 4)]
+        items = [(rng.random(shapes[i % 3][:2] if i % 3 == 0 else shapes[i % 3]) * 255).astype(np.uint8)
+                 for i in range(n)]
+        if n:
+            items[0][:] = 0  # an empty canvas must not break preparation
+        return items, None
+
+    def query_component(self):
+        return "sketchpad", {"label": "Draw (or upload a picture)", "type": "numpy", "image_mode": "RGBA",
+                             "canvas_size": [400, 400], "layers": False}
+
+    def query_item(self, value):
+        """A Sketchpad value (or a plain picture) -> bright ink on black, via the app's checks."""
+        from ..demo.inputs import sketch_to_image
+
+        return sketch_to_image(value), None
+
+    def render(self, item, sample_rate=None):
+        """("image", (H, W) or (H, W, 3) uint8)."""
+        a = np.asarray(item)
+        if a.dtype != np.uint8:
+            a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8) if a.max(initial=0) <= 1 else a.astype(np.uint8)
+        return "image", a
+
 
 def _resize(chw: np.ndarray, size: int) -> np.ndarray:
     t = torch.from_numpy(np.ascontiguousarray(chw, dtype=np.float32))[None]
