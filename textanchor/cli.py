@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_data import add_dataset_arg, dataset_specs, recipes_from_datasets, sample_rate_for
+
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="folder holding mnist/ and fsdd/ (e.g. ../shared/data)")
@@ -17,6 +19,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fsdd", help="folder with FSDD {digit}_{speaker}_{index}.wav recordings")
     p.add_argument("--download", action="store_true",
                    help="fetch MNIST / FSDD into those folders when they are missing (needs network)")
+    add_dataset_arg(p)
 
 
 DOWNLOADABLE = ("mnist", "fsdd", "audiomnist")  # loaders that take download=True
@@ -37,6 +40,8 @@ def _train(a) -> int:
         cfg.templates = a.template
     if a.data:
         cfg.data_root = a.data
+    if a.dataset:  # train on the named data sets instead of the recipe's
+        cfg.modalities = recipes_from_datasets(dataset_specs(a), cfg)
     for r in cfg.modalities.values():
         for spec in r.data + (r.eval_data or []):
             if getattr(a, spec.name, None):  # --mnist / --fsdd point one data set elsewhere
@@ -75,15 +80,17 @@ def _eval_sets(a, embedder) -> dict:
         specs.append(("espeak", {}))
     for m in a.manifest or []:
         specs.append(("manifest", {"csv_path": m}))
+    specs += dataset_specs(a)
     if not specs:
-        raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak or --manifest")
+        raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak, --manifest "
+                         "or --dataset NAME[:KEY=VALUE,...]")
     by_mod: dict[str, list] = {}
     audio_rate = embedder.branch("audio").modality.cfg.sample_rate if "audio" in embedder.modalities else None
     for name, opts in specs:
         if a.download and name in DOWNLOADABLE:
             opts["download"] = True
         # Decoded once, at the checkpoint's audio rate (image loaders ignore the rate).
-        s = load_spec(name, opts, split, None, audio_rate)
+        s = load_spec(name, opts, split, None, sample_rate_for(name, embedder, audio_rate))
         by_mod.setdefault(s.modality, []).append(s)
     return {m: concat(v) for m, v in by_mod.items()}
 
@@ -114,7 +121,7 @@ def _embed(a) -> int:
     if a.files:
         vecs, mods = emb.embed_files(a.files)
         index.add(vecs, [{"modality": m, "label": "", "source": str(f)} for f, m in zip(a.files, mods)])
-    if any([a.mnist, a.fsdd, a.data, a.digits, a.espeak, a.manifest]):
+    if any([a.mnist, a.fsdd, a.data, a.digits, a.espeak, a.manifest, a.dataset]):
         for m, s in _eval_sets(a, emb).items():
             index.add(emb.embed(m, s.items, s.sample_rate),
                       [{"modality": m, "label": s.class_names[y], "source": src} for y, src in zip(s.labels, s.sources)])
