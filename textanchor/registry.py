@@ -76,11 +76,15 @@ class Registry(Generic[T]):
                 return
             self._discovered = True  # set first: lookups made while importing must not recurse
             if self.package:
-                pkg = importlib.import_module(self.package)
-                for info in pkgutil.iter_modules(pkg.__path__):
-                    if not info.name.startswith("_"):
-                        # An error in our own module is a bug to see, not to skip.
-                        importlib.import_module(f"{self.package}.{info.name}")
+                try:
+                    pkg = importlib.import_module(self.package)
+                    for info in pkgutil.iter_modules(pkg.__path__):
+                        if not info.name.startswith("_"):
+                            # An error in our own module is a bug to see, not to skip.
+                            importlib.import_module(f"{self.package}.{info.name}")
+                except BaseException:
+                    self._discovered = False  # the next lookup raises the same error again
+                    raise
             if self.group:
                 for ep in metadata.entry_points(group=self.group):
                     self._load_entry_point(ep)
