@@ -63,9 +63,34 @@ def test_gallery_cache_is_reused_and_keyed_by_checkpoint(service, trained, tmp_p
 def test_offline_fallback_sources(tmp_path, monkeypatch):
     monkeypatch.delenv("TEXTANCHOR_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
-    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False)
+    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False,
+                         embedded_root=tmp_path / "no-embedded-gallery")
     assert [s.dataset for s in src] == ["digits", "espeak"]
     assert all("offline" in s.title for s in src)
+
+
+def test_embedded_gallery_is_the_offline_default(tmp_path, monkeypatch):
+    """No data folder, no network: the real MNIST + FSDD samples shipped in assets/gallery."""
+    from textanchor.data import load_dataset
+    from textanchor.demo.embedded import EMBEDDED
+
+    monkeypatch.delenv("TEXTANCHOR_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False)
+    assert [(s.modality, s.dataset) for s in src] == [("image", "manifest"), ("audio", "manifest")]
+    assert "MNIST" in src[0].title and "FSDD" in src[1].title
+    images, clips = (load_dataset(s.dataset, **s.options) for s in src)
+    assert len(images) == 500 and np.bincount(images.labels).tolist() == [50] * 10
+    assert images.items[0].shape == (28, 28) and images.items[0].dtype == np.uint8
+    assert len(clips) == 250 and clips.sample_rate == 8000 and len(set(clips.labels.tolist())) == 10
+    size = sum(p.stat().st_size for p in EMBEDDED.rglob("*") if p.is_file())
+    assert size < 3_000_000, f"the embedded gallery grew to {size / 1e6:.1f} MB"
+    notice = (EMBEDDED / "README.md").read_text()
+    assert "CC BY-SA 3.0" in notice and "CC BY-SA 4.0" in notice and "LeCun" in notice and "Jakobovski" in notice
+
+
+def test_gallery_ships_its_default_map(service):
+    assert (service.gallery.folder / "map-tsne-2d.npz").is_file()  # computed at build time, not on first view
 
 
 def test_sketch_search_returns_labelled_results(service):

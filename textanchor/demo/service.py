@@ -70,7 +70,8 @@ class DemoService:
         self.data_dir, self.download, self.anchor, self.sources = data_dir, download, anchor, sources
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.runs_dir = self.cache_dir / "runs"
-        self.policy = policy or PathPolicy([data_dir, self.cache_dir, DEFAULT_CHECKPOINT.parent, PathPolicy.upload_dir()])
+        self.policy = policy or PathPolicy([data_dir, self.cache_dir, DEFAULT_CHECKPOINT.parent, checkpoint,
+                                            PathPolicy.upload_dir()])  # checkpoint: the operator's choice
         self.limits = limits or Limits()
         self.error: str | None = "No model loaded yet."
         self._default: tuple | None = None  # (embedder, gallery) for every visitor without their own
