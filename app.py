@@ -107,8 +107,6 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 *[gr.update(value=None, visible=False)] * MAX_K, {}, None]
 
     def draw_map(method, dim, query, request: gr.Request):
-        if method not in MAP_METHODS or dim not in ("2-D", "3-D"):
-            raise gr.Error(f"Choose a projection in {list(MAP_METHODS)} and dimensions 2-D or 3-D.")
         return service.map(MAP_METHODS[method], int(dim[0]), query, session=_sid(request))
 
     def pick(item_id, request: gr.Request):
@@ -306,7 +304,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
                        api_name="load_checkpoint")
-        demo.load(banner_text, None, banner, api_name="status")
+        demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo
 

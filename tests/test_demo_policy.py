@@ -23,7 +23,7 @@ def lanes(trained, anchor, tmp_path_factory):
     other = cache / "runs" / "other"
     shutil.copytree(trained.checkpoint, other)
     s = DemoService(trained.checkpoint, cache_dir=cache, download=False, anchor=anchor, sources=SMALL_SOURCES,
-                    limits=Limits(max_epochs=5, max_batch=64, runs_per_visitor=1, max_minutes=2))
+                    limits=Limits(max_epochs=5, max_batch=64, runs_per_visitor=1, max_minutes=2), background_maps=False)
     return s, other
 
 

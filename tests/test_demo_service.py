@@ -24,7 +24,7 @@ SMALL_SOURCES = [
 @pytest.fixture(scope="module")
 def service(trained, anchor, tmp_path_factory):
     return DemoService(trained.checkpoint, cache_dir=tmp_path_factory.mktemp("cache"), download=False,
-                       anchor=anchor, sources=SMALL_SOURCES)
+                       anchor=anchor, sources=SMALL_SOURCES, background_maps=False)
 
 
 def _sketch_of_bar(horizontal: bool) -> dict:
@@ -91,6 +91,25 @@ def test_embedded_gallery_is_the_offline_default(tmp_path, monkeypatch):
 
 def test_gallery_ships_its_default_map(service):
     assert (service.gallery.folder / "map-tsne-2d.npz").is_file()  # computed at build time, not on first view
+
+
+def test_other_maps_are_made_by_a_background_process(service, monkeypatch):
+    from textanchor.demo import maps
+
+    folder = service.gallery.folder
+    proc = maps.precompute(folder, [("pca", 2), ("tsne", 2)])  # only the missing one is made
+    assert proc is not None and proc.args[-1] == "pca:2" and proc.wait(timeout=300) == 0
+    assert maps.map_path(folder, "pca", 2).is_file() and maps.precompute(folder, [("pca", 2)]) is None
+    monkeypatch.setattr("textanchor.demo.maps.save_map", lambda *a, **k: pytest.fail("computed in the server"))
+    fresh = open_gallery(service.embedder, cache_dir=service.cache_dir, download=False, sources=SMALL_SOURCES)
+    assert fresh.projection("pca", 2)[0].shape == (90, 2)
+
+
+def test_3d_maps_use_a_fast_method(service, monkeypatch):
+    monkeypatch.setattr("textanchor.demo.explore.map_figure", lambda g, method, dim, q: (method, dim))
+    fig, note = service.map("tsne", 3)
+    assert fig == ("umap", 3) and "UMAP" in note
+    assert service.map("tsne", 2) == (("tsne", 2), "")
 
 
 def test_sketch_search_returns_labelled_results(service):

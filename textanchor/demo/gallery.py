@@ -27,11 +27,11 @@ import numpy as np
 
 from ..data import DataError, ItemSet, load_dataset
 from ..index import EmbeddingIndex
+from .maps import ANCHORS_FILE, DEFAULT_MAP, map_path, save_map
 
 log = logging.getLogger(__name__)
 
 BUILD_VERSION = 3  # bump when the folder layout changes: old caches are then ignored
-DEFAULT_MAP = ("tsne", 2)  # computed with the gallery, so the first look at Explore does not wait
 IMAGES_PER_CLASS = 100  # MNIST gallery: a balanced 1,000 of the 10,000 test images
 THUMB_SIDE = 112
 
@@ -141,6 +141,7 @@ class Gallery:
     anchor_vectors: np.ndarray  # (C, D) their text embeddings
     counts: dict = field(default_factory=dict)  # modality -> number of items
     items: list = field(default_factory=list)  # per index row: its metadata dict (id, modality, label, ...)
+    background: object = None  # a `maps.precompute` process writing this gallery's other maps
     _proj: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -153,33 +154,20 @@ class Gallery:
         """(items (N, dim), anchors (C, dim)) map coordinates, computed once and kept on disk.
 
         One lock for all maps: concurrent first requests wait for one computation instead of
-        running the same t-SNE several times on a small CPU.
+        running the same t-SNE several times on a small CPU. While the background process of
+        `maps.precompute` is making this map, wait for its file instead of computing it again.
         """
         key = (method, int(dim))
         with self._lock:
             if key not in self._proj:
                 path = map_path(self.folder, method, dim)
+                while not path.is_file() and self.background is not None and self.background.poll() is None:
+                    time.sleep(0.2)
                 if not path.is_file():
                     save_map(path, self.index.vectors, self.anchor_vectors, method, dim)
                 with np.load(path) as z:
                     self._proj[key] = (z["items"], z["anchors"])
             return self._proj[key]
-
-
-def map_path(folder: Path, method: str, dim: int) -> Path:
-    return Path(folder) / f"map-{method}-{int(dim)}d.npz"
-
-
-def save_map(path: Path, vectors: np.ndarray, anchor_vectors: np.ndarray, method: str, dim: int) -> None:
-    """Project gallery vectors (N, D) with the class anchors (C, D) and write them atomically."""
-    from ..projection import project_with_anchors
-
-    t0 = time.time()
-    items, anchors = project_with_anchors(vectors, anchor_vectors, method, int(dim), seed=0)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, items=items, anchors=anchors)
-    os.replace(tmp, path)
-    log.info("gallery: %s %dd map of %d items in %.1f s", method, dim, len(vectors), time.time() - t0)
 
 
 def _write_files(folder: Path, s: ItemSet, start: int) -> list[str]:
@@ -255,7 +243,9 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
             titles.append(f"{n} videos made from them (an image shown while a clip of its class plays)")
     index.save(tmp / "index")
     progress("computing the default map")
-    save_map(map_path(tmp, *DEFAULT_MAP), index.vectors, embedder.class_embeddings.numpy(), *DEFAULT_MAP)
+    anchors = embedder.class_embeddings.numpy()  # (C, D)
+    np.save(tmp / ANCHORS_FILE, anchors)
+    save_map(map_path(tmp, *DEFAULT_MAP), index.vectors, anchors, *DEFAULT_MAP)
     (tmp / "gallery.json").write_text(json.dumps({
         "description": "; ".join(titles), "checkpoint": str(embedder.path), "built": time.strftime("%Y-%m-%d %H:%M"), "counts": counts, "items": rows,
         "sources": [s.__dict__ for s in sources]}, indent=1))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .gallery import Gallery, default_cache_dir, open_gallery
 from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
+from .maps import precompute, three_d_method
 from .policy import Limits, PathPolicy
 from .search import QueryResult, run_query
 
@@ -63,11 +64,14 @@ class DemoService:
             (a list of `gallery.SourceChoice`) instead of choosing it.
         policy: server paths visitors may name (default: the data, cache, checkpoint and upload
             folders). limits: training and upload limits (default `Limits()`).
+        background_maps: make the default gallery's other maps in a niced process (`maps.precompute`).
     """
 
     def __init__(self, checkpoint=DEFAULT_CHECKPOINT, data_dir=None, cache_dir=None, download: bool = True,
-                 anchor=None, sources=None, policy: PathPolicy | None = None, limits: Limits | None = None):
+                 anchor=None, sources=None, policy: PathPolicy | None = None, limits: Limits | None = None,
+                 background_maps: bool = True):
         self.data_dir, self.download, self.anchor, self.sources = data_dir, download, anchor, sources
+        self.background_maps = background_maps
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.runs_dir = self.cache_dir / "runs"
         self.policy = policy or PathPolicy([data_dir, self.cache_dir, DEFAULT_CHECKPOINT.parent, checkpoint,
@@ -136,6 +140,8 @@ class DemoService:
         with self._swap:
             if session is None:
                 self._default, self.error = (embedder, gallery), None
+                if gallery.background is None and self.background_maps:
+                    gallery.background = precompute(gallery.folder)
             else:
                 self._sessions[session] = (embedder, gallery)
                 self._sessions.move_to_end(session)
@@ -218,7 +224,10 @@ class DemoService:
             _, gallery = self.active(session)
             if query is not None and query.vector.shape[0] != gallery.index.dim:
                 query = None  # made with another model
-            return map_figure(gallery, method, int(dim), query), ""
+            note = ""
+            if int(dim) == 3 and three_d_method(method) != method:
+                method, note = three_d_method(method), "3-D maps are drawn with UMAP (3-D t-SNE takes close to a minute for a few thousand points on a small CPU)."
+            return map_figure(gallery, method, int(dim), query), note
         except InputError as e:
             return None, warn(str(e))
         except Exception as e:  # noqa: BLE001
