@@ -53,8 +53,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 args = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
-# Before torch is imported: OpenMP threads that sleep instead of spinning when idle, and numba's
-# compiled UMAP kept in the cache folder, so a restarted Space does not compile it again.
+# Before torch and numba are imported: OpenMP threads that sleep instead of spinning when idle,
+# and numba's on-disk cache in the app's cache folder (UMAP's maps themselves are kept on disk,
+# see textanchor.demo.maps; that is what makes UMAP instant after a restart).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _cache = Path(args.cache or os.environ.get("TEXTANCHOR_CACHE") or Path.home() / ".cache" / "textanchor").expanduser()
 os.environ.setdefault("NUMBA_CACHE_DIR", str(_cache / "numba"))
@@ -63,7 +64,7 @@ import gradio as gr  # noqa: E402
 
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
-from textanchor.demo.policy import Limits, PathPolicy  # noqa: E402
+from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
 from textanchor.demo.trainer import DATA_CHOICES, gpu, recipe_from_form  # noqa: E402
 
