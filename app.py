@@ -63,6 +63,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(_cache / "numba"))
 import gradio as gr  # noqa: E402
 
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
+from textanchor.demo.clips import GalleryClip  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
@@ -192,7 +193,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         clips = []
                         for row in range(MAX_K // 2):
                             with gr.Row():
-                                clips += [gr.Audio(visible=False, interactive=False, elem_classes="clip", label=f"clip {2 * row + j + 1}")
+                                clips += [GalleryClip(visible=False, interactive=False, elem_classes="clip", label=f"clip {2 * row + j + 1}")
                                           for j in range(2)]
                         with gr.Accordion("Results as JSON", open=False):
                             rows = gr.JSON(elem_id="result-json", label="results")
