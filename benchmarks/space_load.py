@@ -61,6 +61,13 @@ def stop_app(proc) -> None:
         proc.kill()
 
 
+def client(url: str):
+    """A gradio_client session that waits for a busy server instead of failing."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 120})
+
+
 def timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
@@ -91,9 +98,7 @@ def queries(tmp: Path) -> dict:
 
 def concurrent(url: str, calls: list, clients: int, per_client: int) -> dict:
     """`clients` gradio_client sessions, each making `per_client` calls (cycling `calls`) at once."""
-    from gradio_client import Client
-
-    pool = [Client(url, verbose=False, download_files=False) for _ in range(clients)]
+    pool = [client(url) for _ in range(clients)]
     lat, errors, lock = [], [], threading.Lock()
 
     def visitor(c, offset):
@@ -123,7 +128,6 @@ def main(argv=None) -> dict:
     p.add_argument("--repeats", type=int, default=30, help="sequential calls per endpoint")
     p.add_argument("--out", default=None, help="also write the figures as JSON")
     a = p.parse_args(argv)
-    from gradio_client import Client
 
     tmp = Path(tempfile.mkdtemp(prefix="space-load-"))
     cache = Path(a.cache) if a.cache else tmp / "cache"
@@ -132,14 +136,14 @@ def main(argv=None) -> dict:
 
     # 1. a first start (empty cache: gallery, default map) and the UMAP compilation it pays once
     proc, url, res["first_start_s"] = start_app(cache)
-    c = Client(url, verbose=False, download_files=False)
+    c = client(url)
     res["first_umap_s"] = timed(lambda: c.predict("UMAP", "2-D", api_name="/map"))
     stop_app(proc)
 
     # 2. a restart: ready page, first map, UMAP with numba's cache
     proc, url, res["restart_s"] = start_app(cache)
     try:
-        c = Client(url, verbose=False, download_files=False)
+        c = client(url)
         res["restart_first_map_s"] = timed(lambda: c.predict("t-SNE", "2-D", api_name="/map"))
         res["restart_umap_s"] = timed(lambda: c.predict("UMAP", "2-D", api_name="/map"))
         res["restart_tsne_3d_s"] = timed(lambda: c.predict("t-SNE", "3-D", api_name="/map"))
@@ -153,11 +157,12 @@ def main(argv=None) -> dict:
             seq[name] = stats([timed(lambda: c.predict(*args, api_name=api)) for _ in range(a.repeats)])
             seq[name]["p95_ratio"] = round(seq[name]["p95_ms"] / seq["trivial"]["p95_ms"], 2)
         res["sequential"] = seq
+        print(json.dumps({k: res[k] for k in res if k != "sequential"}), json.dumps(seq), sep="\n", flush=True)
         res["concurrent_trivial"] = concurrent(url, [trivial], a.clients, a.searches)
         res["concurrent_search"] = concurrent(url, list(q.values()), a.clients, a.searches)
 
         # 3. the same while a training run streams to another visitor
-        trainer = Client(url, verbose=False, download_files=False)
+        trainer = client(url)
         job = trainer.submit(["Handwritten digits (scikit-learn 8x8, offline)"], None, "image_cnn", "audio_cnn", "mlp",
                              "mse_infonce", 3, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
         t0 = time.time()
