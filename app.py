@@ -1,10 +1,10 @@
 """textanchor's web demo: draw, speak or type, and search one shared text-anchored space.
 
-    python app.py [--checkpoint DIR] [--data DIR] [--cache DIR] [--offline]
+    python app.py [--checkpoint DIR] [--data DIR] [--cache DIR] [--offline] [limits...]
 
 Serves on port 7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override) and runs unchanged as a
-Hugging Face Space. Every computation lives in `textanchor.demo`; this file only wires
-components to `DemoService` methods.
+Hugging Face Space, from the repository, with or without the package installed. Every
+computation lives in `textanchor.demo`; this file only wires components to `DemoService` methods.
 """
 from __future__ import annotations
 
@@ -14,16 +14,14 @@ import os
 import sys
 from pathlib import Path
 
-import gradio as gr
-
-from textanchor.data.video import VIDEO_EXTENSIONS
-from textanchor.demo.explore import MAP_METHODS
-from textanchor.demo.service import DEFAULT_CHECKPOINT, MAX_K, DemoService
-from textanchor.demo.trainer import DATA_CHOICES, gpu, recipe_from_form
-
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # a Space runs the repository as is: `textanchor` is not installed there
 ASSETS = ROOT / "assets"
-MAX_UPLOAD = "20mb"  # a spoken digit is a few hundred KB; refuse anything far bigger
+DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "default"
+
+
+def _env(name: str, default):
+    return type(default)(os.environ.get(name, default))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -36,7 +34,40 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="gallery, map and training cache (env TEXTANCHOR_CACHE; default ~/.cache/textanchor)")
     p.add_argument("--offline", action="store_true", default=os.environ.get("TEXTANCHOR_OFFLINE") == "1",
                    help="never download gallery data (env TEXTANCHOR_OFFLINE=1)")
+    lim = p.add_argument_group("limits for visitors (a public Space is shared by everyone)")
+    lim.add_argument("--max-epochs", type=int, default=_env("TEXTANCHOR_MAX_EPOCHS", 20))
+    lim.add_argument("--max-minutes", type=float, default=_env("TEXTANCHOR_MAX_MINUTES", 10.0),
+                     help="a training run stops (and saves) after this")
+    lim.add_argument("--max-batch", type=int, default=_env("TEXTANCHOR_MAX_BATCH", 512))
+    lim.add_argument("--runs-per-visitor", type=int, default=_env("TEXTANCHOR_RUNS_PER_VISITOR", 3))
+    lim.add_argument("--max-upload-mb", type=int, default=_env("TEXTANCHOR_MAX_UPLOAD_MB", 20))
+    lim.add_argument("--allow-any-path", action="store_true", default=os.environ.get("TEXTANCHOR_ALLOW_ANY_PATH") == "1",
+                     help="let visitors name any server path (default: only the data, cache and checkpoint folders)")
+    perf = p.add_argument_group("serving")
+    perf.add_argument("--search-concurrency", type=int, default=_env("TEXTANCHOR_SEARCH_CONCURRENCY", 8),
+                      help="searches, maps and picks answered at once (each takes ~10 ms of model work)")
+    perf.add_argument("--torch-threads", type=int, default=_env("TEXTANCHOR_TORCH_THREADS", 1),
+                      help="torch threads for searching and training together; 1 keeps a training run from "
+                           "starving searches on a small CPU (busy-waiting OpenMP threads)")
     return p.parse_args(argv)
+
+
+args = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
+# Before torch and numba are imported: OpenMP threads that sleep instead of spinning when idle,
+# and numba's on-disk cache in the app's cache folder (UMAP's maps themselves are kept on disk,
+# see textanchor.demo.maps; that is what makes UMAP instant after a restart).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_cache = Path(args.cache or os.environ.get("TEXTANCHOR_CACHE") or Path.home() / ".cache" / "textanchor").expanduser()
+os.environ.setdefault("NUMBA_CACHE_DIR", str(_cache / "numba"))
+
+import gradio as gr  # noqa: E402
+
+from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
+from textanchor.demo.clips import GalleryClip  # noqa: E402
+from textanchor.demo.explore import MAP_METHODS  # noqa: E402
+from textanchor.demo.policy import Limits  # noqa: E402
+from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
+from textanchor.demo.trainer import DATA_CHOICES, gpu, recipe_from_form  # noqa: E402
 
 
 def _device() -> str:
@@ -49,41 +80,48 @@ def _examples(pattern: str) -> list[str]:
     return [str(p) for p in sorted(ASSETS.glob(pattern))]
 
 
-def build_demo(service: DemoService) -> gr.Blocks:
+def _sid(request: gr.Request | None) -> str | None:
+    """The visitor's browser session (each gradio_client Client has its own too)."""
+    return getattr(request, "session_hash", None) or None
+
+
+def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     # ----------------------------------------------------------------------- handlers
     def search_outputs(view):
         clips = [gr.update(value=p, label=c, visible=True) for p, c in view.clips]
         clips += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(view.clips))
         return [view.status, view.top_classes or None, view.images, view.videos, *clips, view.rows, view.query]
 
-    def search_sketch(sketch, k):
-        return search_outputs(service.search("image", sketch, k))
+    def search_sketch(sketch, k, request: gr.Request):
+        return search_outputs(service.search("image", sketch, k, session=_sid(request)))
 
-    def search_audio(audio, k):
-        return search_outputs(service.search("audio", audio, k))
+    def search_audio(audio, k, request: gr.Request):
+        return search_outputs(service.search("audio", audio, k, session=_sid(request)))
 
-    def search_text(text, k):
-        return search_outputs(service.search("text", text, k))
+    def search_text(text, k, request: gr.Request):
+        return search_outputs(service.search("text", text, k, session=_sid(request)))
 
-    def search_video(video, k):
-        return search_outputs(service.search("video", video, k))
+    def search_video(video, k, request: gr.Request):
+        return search_outputs(service.search("video", video, k, session=_sid(request)))
 
     def clear():
         return [None, "", None, "Draw, record or type a query.", None, [], [],
                 *[gr.update(value=None, visible=False)] * MAX_K, {}, None]
 
-    def draw_map(method, dim, query):
-        fig, msg = service.map(MAP_METHODS[method], int(dim[0]), query)
-        return fig, msg
+    def draw_map(method, dim, query, request: gr.Request):
+        return service.map(MAP_METHODS[method], int(dim[0]), query, session=_sid(request))
+
+    def pick(item_id, request: gr.Request):
+        return service.pick(item_id, session=_sid(request))
 
     def train(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr, anchor, templates,
               videos, natural_video, request: gr.Request):
         try:
             cfg = recipe_from_form(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
                                    anchor, templates, data_root=service.data_dir, videos=videos,
-                                   natural_video=bool(natural_video))
-            run = service.start_training(request.session_hash or "api", cfg)
-        except ValueError as e:  # InputError and bad recipe values
+                                   natural_video=bool(natural_video), policy=service.policy, limits=service.limits)
+            run = service.start_training(_sid(request) or "api", cfg)
+        except (ValueError, TypeError) as e:  # InputError and bad recipe values
             yield f"⚠️ {e}", None, None, None, None
             return
         for snap in run.stream():
@@ -92,19 +130,32 @@ def build_demo(service: DemoService) -> gr.Blocks:
             raise gr.Error(snap.error)
 
     def stop(request: gr.Request):
-        return service.stop_training(request.session_hash or "api")
+        return service.stop_training(_sid(request) or "api")
 
-    def activate_trained(folder):
+    def activate_trained(folder, request: gr.Request):
         if not folder:
-            return "⚠️ Train a model first.", service.status()
-        return service.activate(folder), service.status()
+            return "⚠️ Train a model first.", service.status(_sid(request))
+        return service.activate(folder, session=_sid(request) or "api"), service.status(_sid(request))
 
     def download(folder):
-        return service.zip_checkpoint(folder) if folder else None
+        try:
+            return service.zip_checkpoint(folder) if folder else None
+        except ValueError as e:  # InputError: refused path or not a checkpoint
+            raise gr.Error(str(e)) from None
 
-    def load_model(folder):
-        msg = service.activate(folder)
-        return (msg, service.status(), *service.model_card(), gr.update(choices=service.checkpoints()))
+    def load_model(folder, request: gr.Request):
+        sid = _sid(request) or "api"
+        msg = service.activate(folder, session=sid)
+        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints()))
+
+    def card(request: gr.Request):
+        return service.model_card(_sid(request))
+
+    def banner_text(request: gr.Request):
+        return service.status(_sid(request))
+
+    def leave(request: gr.Request):  # the page was closed: drop the visitor's own model
+        service.forget(_sid(request))
 
     # ----------------------------------------------------------------------- layout
     with gr.Blocks(title="textanchor") as demo:
@@ -142,7 +193,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
                         clips = []
                         for row in range(MAX_K // 2):
                             with gr.Row():
-                                clips += [gr.Audio(visible=False, interactive=False, elem_classes="clip", label=f"clip {2 * row + j + 1}")
+                                clips += [GalleryClip(visible=False, interactive=False, elem_classes="clip", label=f"clip {2 * row + j + 1}")
                                           for j in range(2)]
                         with gr.Accordion("Results as JSON", open=False):
                             rows = gr.JSON(elem_id="result-json", label="results")
@@ -168,7 +219,11 @@ def build_demo(service: DemoService) -> gr.Blocks:
                     pick_audio = gr.Audio(label="Clip", interactive=False)
 
             with gr.Tab("Train", id="train"):
-                gr.Markdown(f"Device in use: **{_device()}**. Runs one at a time; searching keeps working meanwhile.")
+                lim = service.limits
+                gr.Markdown(f"Device in use: **{_device()}**. Runs one at a time; searching keeps working meanwhile. "
+                            f"This server allows up to {lim.max_epochs} epochs, batch {lim.max_batch}, "
+                            f"{lim.max_minutes:g} minutes per run and {lim.runs_per_visitor} runs per visitor; "
+                            "a model you train or load is yours alone (other visitors keep the default).")
                 with gr.Row():
                     with gr.Column():
                         data = gr.CheckboxGroup(list(DATA_CHOICES), value=[k for k in DATA_CHOICES if "offline" in k],
@@ -186,8 +241,8 @@ def build_demo(service: DemoService) -> gr.Blocks:
                             projector = gr.Dropdown(_names("projectors", "PROJECTORS"), value="mlp", label="Projector")
                             loss = gr.Dropdown(_names("losses", "LOSSES"), value="mse_infonce", label="Loss")
                         with gr.Row():
-                            epochs = gr.Number(3, label="Epochs", precision=0, minimum=1, maximum=200)
-                            batch = gr.Number(64, label="Batch size", precision=0, minimum=2, maximum=4096)
+                            epochs = gr.Number(3, label="Epochs", precision=0, minimum=1, maximum=service.limits.max_epochs)
+                            batch = gr.Number(64, label="Batch size", precision=0, minimum=2, maximum=service.limits.max_batch)
                             lr = gr.Number(3e-3, label="Learning rate", minimum=1e-6, maximum=0.9)
                         anchor = gr.Textbox("all-MiniLM-L6-v2", label="Text anchor model")
                         templates = gr.Textbox("{}", lines=2, label="Text templates, one per line ({} = class name)")
@@ -208,7 +263,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
                         train_msg = gr.Markdown(label="message")
 
             with gr.Tab("Model", id="model") as model_tab:
-                recipe, metrics, history = service.model_card()
+                recipe, metrics, history = service.model_card()  # the default model's, until this visitor loads one
                 model_msg = gr.Markdown(label="message")
                 with gr.Row():
                     ckpt_pick = gr.Dropdown(service.checkpoints(), label="Checkpoint folder", allow_custom_value=True,
@@ -221,22 +276,25 @@ def build_demo(service: DemoService) -> gr.Blocks:
 
         # ------------------------------------------------------------------- events
         outs = [status, zero_shot, images, videos, *clips, rows, query_state]
-        sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch")
-        audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio")
-        audio.stop_recording(search_audio, [audio, k], outs, api_name=False)
-        text_btn.click(search_text, [text, k], outs, api_name="search_text")
-        text.submit(search_text, [text, k], outs, api_name=False)
-        video_btn.click(search_video, [video, k], outs, api_name="search_video")
+        # Searches share one concurrency group: each is ~10 ms of model work, so several at once
+        # keep both cores busy while others wait on the network.
+        fast = dict(concurrency_id="search", concurrency_limit=search_concurrency)
+        sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch", **fast)
+        audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio", **fast)
+        audio.stop_recording(search_audio, [audio, k], outs, api_name=False, **fast)
+        text_btn.click(search_text, [text, k], outs, api_name="search_text", **fast)
+        text.submit(search_text, [text, k], outs, api_name=False, **fast)
+        video_btn.click(search_video, [video, k], outs, api_name="search_video", **fast)
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
         clear_btn.click(clear, None, [audio, text, video, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):
-            trigger(draw_map, map_inputs, [plot, map_msg], api_name=False)
-        redraw.click(draw_map, map_inputs, [plot, map_msg], api_name="map")
-        pick_btn.click(service.pick, [pick_id], [pick_img, pick_audio, pick_md], api_name="pick")
-        pick_id.submit(service.pick, [pick_id], [pick_img, pick_audio, pick_md], api_name=False)
+            trigger(draw_map, map_inputs, [plot, map_msg], api_name=False, concurrency_id="search")
+        redraw.click(draw_map, map_inputs, [plot, map_msg], api_name="map", concurrency_id="search")
+        pick_btn.click(pick, [pick_id], [pick_img, pick_audio, pick_md], api_name="pick", concurrency_id="search")
+        pick_id.submit(pick, [pick_id], [pick_img, pick_audio, pick_md], api_name=False, concurrency_id="search")
 
         train_btn.click(gpu(train), [data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
                                      anchor, templates, videos_path, natural_video],
@@ -245,10 +303,11 @@ def build_demo(service: DemoService) -> gr.Blocks:
         use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate")
         dl_btn.click(download, trained, dl_file, api_name="download")
 
-        model_tab.select(lambda: service.model_card(), None, [recipe_json, metrics_df, history_df], api_name=False)
+        model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
                        api_name="load_checkpoint")
-        demo.load(service.status, None, banner, api_name="status")
+        demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
+        demo.unload(leave)
     return demo
 
 
@@ -297,12 +356,21 @@ PAGE_JS = """
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
-args = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
-service = DemoService(args.checkpoint, args.data, args.cache, download=not args.offline)
-demo = build_demo(service)
+_limits = Limits(args.max_epochs, args.max_minutes, args.max_batch, args.runs_per_visitor, args.max_upload_mb)
+service = DemoService(args.checkpoint, args.data, args.cache, download=not args.offline, limits=_limits)
+if args.allow_any_path:
+    service.policy.allow_any = True
+if args.torch_threads > 0:
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
+# Gallery media (written once when a gallery is built) and the example inputs are served as they
+# are: a search returns their paths and Gradio neither hashes nor copies them per answer.
+gr.set_static_paths([str(service.cache_dir / "galleries"), str(ASSETS)])
+demo = build_demo(service, args.search_concurrency)
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=4).launch(
-        max_file_size=MAX_UPLOAD, allowed_paths=[str(service.cache_dir), str(ASSETS)],
-        theme=gr.themes.Soft(), js=PAGE_JS,
+        max_file_size=f"{args.max_upload_mb}mb", allowed_paths=[str(service.cache_dir / "galleries"), str(ASSETS)],
+        theme=gr.themes.Soft(), js=PAGE_JS, show_error=True,  # validation messages reach API callers too
     )

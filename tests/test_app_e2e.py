@@ -1,10 +1,11 @@
 """End to end: `python app.py` in a subprocess, driven through `gradio_client` like any API user.
 
-Offline: the toy checkpoint and the offline gallery (scikit-learn digits + eSpeak speech).
+Offline: the toy checkpoint and the embedded gallery (assets/gallery: real MNIST + FSDD samples).
 """
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +25,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_app(checkpoint, cache: Path, timeout: float = 300):
+def launch_app(checkpoint, cache: Path, timeout: float = 600):
     """Start app.py; returns (process, url, seconds until the page answered)."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
@@ -56,8 +57,16 @@ def stop_app(proc) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(trained, tmp_path_factory):
-    proc, url, seconds = launch_app(trained.checkpoint, tmp_path_factory.mktemp("app-cache"))
+def app_cache(trained, tmp_path_factory):
+    """The app's cache, holding a second checkpoint (a copy of the toy one) a visitor may load."""
+    cache = tmp_path_factory.mktemp("app-cache")
+    shutil.copytree(trained.checkpoint, cache / "runs" / "other")
+    return cache
+
+
+@pytest.fixture(scope="module")
+def app_url(trained, app_cache):
+    proc, url, seconds = launch_app(trained.checkpoint, app_cache)
     print(f"app ready in {seconds:.1f} s")
     yield url
     stop_app(proc)
@@ -180,3 +189,73 @@ def test_huge_upload_is_refused(client, tmp_path):
     with pytest.raises(Exception, match="(?i)size|large|413"):
         client.predict(handle_file(str(big)), 3, api_name="/search_audio")
     assert "text reads as" in client.predict("two", 3, api_name="/search_text")[0]  # still serving
+
+
+def test_two_visitors_models_stay_apart(app_url, app_cache, trained):
+    from gradio_client import Client
+
+    alice, bob = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    other = str(app_cache / "runs" / "other")
+    msg, banner = alice.predict(other, api_name="/load_checkpoint")[:2]
+    assert msg.startswith("✅") and other in banner and "(your own)" in banner
+    assert other in alice.predict(api_name="/status")
+    bob_banner = bob.predict(api_name="/status")
+    assert str(trained.checkpoint) in bob_banner and other not in bob_banner
+    assert "reads as" in bob.predict("one", 2, api_name="/search_text")[0]  # bob still searches the default
+
+
+def test_server_paths_outside_the_apps_folders_are_refused(client):
+    for path in ("/etc", "/", "~", "/tmp/../etc"):
+        assert "Refused" in client.predict(path, api_name="/load_checkpoint")[0]
+        assert "Refused" in client.predict(path, api_name="/activate")[0]
+        with pytest.raises(Exception, match="Refused"):
+            client.predict(path, api_name="/download")
+    progress = client.predict([], None, "image_cnn", "audio_cnn", "mlp", "mse_infonce", 1, 32, 3e-3,
+                              "all-MiniLM-L6-v2", "{}", "/etc", False, api_name="/train")[0]
+    assert "Refused" in progress
+
+
+def test_training_limits_reach_the_caller(client):
+    """The form's bounds follow the operator's limits (defaults: 20 epochs, batch 512), and
+    Gradio refuses a value past them with a message an API caller sees."""
+    data = ["Handwritten digits (scikit-learn 8x8, offline)"]
+    with pytest.raises(Exception, match="greater than maximum value 20"):
+        client.predict(data, None, "image_cnn", "audio_cnn", "mlp", "mse_infonce", 21, 64, 3e-3,
+                       "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
+    with pytest.raises(Exception, match="greater than maximum value 512"):
+        client.predict(data, None, "image_cnn", "audio_cnn", "mlp", "mse_infonce", 2, 1024, 3e-3,
+                       "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
+
+
+def test_gallery_media_are_served_as_static_files(app_url):
+    """Results point at the files written when the gallery was built: nothing is copied or
+    encoded per query."""
+    from gradio_client import Client
+
+    c = Client(app_url, verbose=False, download_files=False)
+    out = c.predict("seven", 2, api_name="/search_text")
+    files = [im["image"] for im in out[2]] + [v["video"] for v in out[3]] + [a["value"] for a in out[4:6]]
+    assert len(files) == 6
+    for f in files:
+        assert "/galleries/" in f["path"] and Path(f["path"]).is_file(), f["path"]  # the gallery's own file
+        assert f["url"].endswith(f["path"])  # served from where it lies
+        with urllib.request.urlopen(f["url"], timeout=10) as r:
+            assert r.status == 200 and r.read() == Path(f["path"]).read_bytes()
+    assert Path(out[2][0]["image"]["path"]).suffix == ".png" and Path(out[4]["value"]["path"]).suffix == ".wav"
+    assert Path(out[3][0]["video"]["path"]).suffix == ".mp4"
+
+
+def test_the_offline_gallery_is_real_data(app_url):
+    from gradio_client import Client
+
+    banner = Client(app_url, verbose=False).predict(api_name="/status")  # a new visitor: the default model
+    assert "MNIST test digits shipped with the app" in banner and "FSDD test recordings shipped with the app" in banner
+
+
+def test_api_callers_get_validation_messages(client):
+    with pytest.raises(Exception, match="(?s)Expected a `float`.*'abc'"):
+        client.predict("seven", "abc", api_name="/search_text")
+    with pytest.raises(Exception, match="meta"):  # a plain path instead of handle_file(path)
+        client.predict("/etc/passwd", 3, api_name="/search_audio")
+    with pytest.raises(Exception, match="not in the list of choices"):
+        client.predict("nope", "2-D", api_name="/map")

@@ -24,7 +24,7 @@ SMALL_SOURCES = [
 @pytest.fixture(scope="module")
 def service(trained, anchor, tmp_path_factory):
     return DemoService(trained.checkpoint, cache_dir=tmp_path_factory.mktemp("cache"), download=False,
-                       anchor=anchor, sources=SMALL_SOURCES)
+                       anchor=anchor, sources=SMALL_SOURCES, background_maps=False)
 
 
 def _sketch_of_bar(horizontal: bool) -> dict:
@@ -63,9 +63,53 @@ def test_gallery_cache_is_reused_and_keyed_by_checkpoint(service, trained, tmp_p
 def test_offline_fallback_sources(tmp_path, monkeypatch):
     monkeypatch.delenv("TEXTANCHOR_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
-    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False)
+    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False,
+                         embedded_root=tmp_path / "no-embedded-gallery")
     assert [s.dataset for s in src] == ["digits", "espeak"]
     assert all("offline" in s.title for s in src)
+
+
+def test_embedded_gallery_is_the_offline_default(tmp_path, monkeypatch):
+    """No data folder, no network: the real MNIST + FSDD samples shipped in assets/gallery."""
+    from textanchor.data import load_dataset
+    from textanchor.demo.embedded import EMBEDDED
+
+    monkeypatch.delenv("TEXTANCHOR_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    src = choose_sources(["image", "audio"], data_dir=tmp_path / "nothing", cache_dir=tmp_path, download=False)
+    assert [(s.modality, s.dataset) for s in src] == [("image", "manifest"), ("audio", "manifest")]
+    assert "MNIST" in src[0].title and "FSDD" in src[1].title
+    images, clips = (load_dataset(s.dataset, **s.options) for s in src)
+    assert len(images) == 500 and np.bincount(images.labels).tolist() == [50] * 10
+    assert images.items[0].shape == (28, 28) and images.items[0].dtype == np.uint8
+    assert len(clips) == 250 and clips.sample_rate == 8000 and len(set(clips.labels.tolist())) == 10
+    size = sum(p.stat().st_size for p in EMBEDDED.rglob("*") if p.is_file())
+    assert size < 3_000_000, f"the embedded gallery grew to {size / 1e6:.1f} MB"
+    notice = (EMBEDDED / "README.md").read_text()
+    assert "CC BY-SA 3.0" in notice and "CC BY-SA 4.0" in notice and "LeCun" in notice and "Jakobovski" in notice
+
+
+def test_gallery_ships_its_default_map(service):
+    assert (service.gallery.folder / "map-tsne-2d.npz").is_file()  # computed at build time, not on first view
+
+
+def test_other_maps_are_made_by_a_background_process(service, monkeypatch):
+    from textanchor.demo import maps
+
+    folder = service.gallery.folder
+    proc = maps.precompute(folder, [("pca", 2), ("tsne", 2)])  # only the missing one is made
+    assert proc is not None and proc.args[-1] == "pca:2" and proc.wait(timeout=300) == 0
+    assert maps.map_path(folder, "pca", 2).is_file() and maps.precompute(folder, [("pca", 2)]) is None
+    monkeypatch.setattr("textanchor.demo.maps.save_map", lambda *a, **k: pytest.fail("computed in the server"))
+    fresh = open_gallery(service.embedder, cache_dir=service.cache_dir, download=False, sources=SMALL_SOURCES)
+    assert fresh.projection("pca", 2)[0].shape == (90, 2)
+
+
+def test_3d_maps_use_a_fast_method(service, monkeypatch):
+    monkeypatch.setattr("textanchor.demo.explore.map_figure", lambda g, method, dim, q: (method, dim))
+    fig, note = service.map("tsne", 3)
+    assert fig == ("umap", 3) and "UMAP" in note
+    assert service.map("tsne", 2) == (("tsne", 2), "")
 
 
 def test_sketch_search_returns_labelled_results(service):

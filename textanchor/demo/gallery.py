@@ -2,8 +2,10 @@
 an index, playable/viewable files and cached 2-D/3-D maps.
 
 Which data: per modality, the real set when it is on disk (a data folder, $TEXTANCHOR_DATA, or
-an earlier download), else downloaded when the network answers, else a set made offline
-(scikit-learn's 8x8 digits, eSpeak-synthesised speech), so the demo always works.
+an earlier download), else the small real gallery shipped in `assets/gallery` (500 MNIST test
+digits, the 250 FSDD test recordings; see `embedded.py`), else downloaded when the network
+answers, else a set made offline (scikit-learn's 8x8 digits, eSpeak-synthesised speech), so the
+demo always works.
 
 Built once and cached under `cache_dir/galleries/<key>`, the key hashing the checkpoint's bytes
 and the data choice: a new model or new data rebuilds, a restart reuses.
@@ -25,10 +27,11 @@ import numpy as np
 
 from ..data import DataError, ItemSet, load_dataset
 from ..index import EmbeddingIndex
+from .maps import ANCHORS_FILE, DEFAULT_MAP, map_path, save_map
 
 log = logging.getLogger(__name__)
 
-BUILD_VERSION = 2  # bump when the folder layout changes: old caches are then ignored
+BUILD_VERSION = 3  # bump when the folder layout changes: old caches are then ignored
 IMAGES_PER_CLASS = 100  # MNIST gallery: a balanced 1,000 of the 10,000 test images
 THUMB_SIDE = 112
 
@@ -65,7 +68,7 @@ def _try(name: str, **options) -> bool:
 
 
 def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, download: bool = True,
-                   sample_rate: int = 8000) -> list[SourceChoice]:
+                   sample_rate: int = 8000, embedded_root=None) -> list[SourceChoice]:
     """Pick each modality's gallery data (see the module docstring).
 
     Args:
@@ -74,27 +77,31 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
         cache_dir: where downloads go (cache_dir/data).
         download: allow downloading when the data is not on disk and the network answers.
         sample_rate: the audio branch's rate.
+        embedded_root: the shipped gallery's folder (None: `embedded.EMBEDDED`).
     """
+    from .embedded import EMBEDDED, embedded_sources
+
     roots = [Path(p) for p in (data_dir, os.environ.get("TEXTANCHOR_DATA"), "data") if p]
     dl_root = Path(cache_dir or default_cache_dir()) / "data"
     roots.append(dl_root)
-    can_download = download and _online()
+    shipped = embedded_sources(modalities, sample_rate, Path(embedded_root or EMBEDDED))
+    real = {  # modality -> (data set, its loader options, page title, offline fallback)
+        "image": ("mnist", {"split": "test"}, "MNIST test set",
+                  SourceChoice("image", "digits", {"split": "test"}, "scikit-learn 8x8 digits, held-out split (offline fallback)")),
+        "audio": ("fsdd", {"split": "test", "sample_rate": sample_rate}, "FSDD spoken digits, test recordings",
+                  SourceChoice("audio", "espeak", {"split": "test", "sample_rate": sample_rate},
+                               "eSpeak NG synthetic spoken digits, held-out voices (offline fallback)")),
+    }
     out = []
-    if "image" in modalities:
-        root = next((r / "mnist" for r in roots if _try("mnist", root=r / "mnist", split="test", limit=1)), None)
-        if root is None and can_download and _try("mnist", root=dl_root / "mnist", split="test", download=True):
-            root = dl_root / "mnist"
-        out.append(SourceChoice("image", "mnist", {"root": str(root), "split": "test"}, f"MNIST test set ({root})")
-                   if root else SourceChoice("image", "digits", {"split": "test"},
-                                             "scikit-learn 8x8 digits, held-out split (offline fallback)"))
-    if "audio" in modalities:
-        root = next((r / "fsdd" for r in roots if _try("fsdd", root=r / "fsdd", split="test", limit=1)), None)
-        if root is None and can_download and _try("fsdd", root=dl_root / "fsdd", split="test", limit=1, download=True):
-            root = dl_root / "fsdd"
-        out.append(SourceChoice("audio", "fsdd", {"root": str(root), "split": "test", "sample_rate": sample_rate},
-                                f"FSDD spoken digits, test recordings ({root})")
-                   if root else SourceChoice("audio", "espeak", {"split": "test", "sample_rate": sample_rate},
-                                             "eSpeak NG synthetic spoken digits, held-out voices (offline fallback)"))
+    for modality in (m for m in ("image", "audio") if m in modalities):
+        name, opts, title, fallback = real[modality]
+        root = next((r / name for r in roots if _try(name, root=r / name, limit=1, **opts)), None)
+        if root is None and modality in shipped:
+            out.append(shipped[modality])
+            continue
+        if root is None and download and _online() and _try(name, root=dl_root / name, limit=1, download=True, **opts):
+            root = dl_root / name
+        out.append(SourceChoice(modality, name, {"root": str(root), **opts}, f"{title} ({root})") if root else fallback)
     return out
 
 
@@ -134,6 +141,7 @@ class Gallery:
     anchor_vectors: np.ndarray  # (C, D) their text embeddings
     counts: dict = field(default_factory=dict)  # modality -> number of items
     items: list = field(default_factory=list)  # per index row: its metadata dict (id, modality, label, ...)
+    background: object = None  # a `maps.precompute` process writing this gallery's other maps
     _proj: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -146,25 +154,19 @@ class Gallery:
         """(items (N, dim), anchors (C, dim)) map coordinates, computed once and kept on disk.
 
         One lock for all maps: concurrent first requests wait for one computation instead of
-        running the same t-SNE several times on a small CPU.
+        running the same t-SNE several times on a small CPU. While the background process of
+        `maps.precompute` is making this map, wait for its file instead of computing it again.
         """
-        from ..projection import project_with_anchors
-
         key = (method, int(dim))
         with self._lock:
             if key not in self._proj:
-                path = self.folder / f"map-{method}-{dim}d.npz"
-                if path.is_file():
-                    with np.load(path) as z:
-                        self._proj[key] = (z["items"], z["anchors"])
-                else:
-                    t0 = time.time()
-                    items, anchors = project_with_anchors(self.index.vectors, self.anchor_vectors, method, dim, seed=0)
-                    tmp = path.with_name(path.stem + ".tmp.npz")
-                    np.savez(tmp, items=items, anchors=anchors)
-                    os.replace(tmp, path)
-                    log.info("gallery: %s %dd map in %.1f s", method, dim, time.time() - t0)
-                    self._proj[key] = (items, anchors)
+                path = map_path(self.folder, method, dim)
+                while not path.is_file() and self.background is not None and self.background.poll() is None:
+                    time.sleep(0.2)
+                if not path.is_file():
+                    save_map(path, self.index.vectors, self.anchor_vectors, method, dim)
+                with np.load(path) as z:
+                    self._proj[key] = (z["items"], z["anchors"])
             return self._proj[key]
 
 
@@ -240,6 +242,10 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
             counts["video"] = n
             titles.append(f"{n} videos made from them (an image shown while a clip of its class plays)")
     index.save(tmp / "index")
+    progress("computing the default map")
+    anchors = embedder.class_embeddings.numpy()  # (C, D)
+    np.save(tmp / ANCHORS_FILE, anchors)
+    save_map(map_path(tmp, *DEFAULT_MAP), index.vectors, anchors, *DEFAULT_MAP)
     (tmp / "gallery.json").write_text(json.dumps({
         "description": "; ".join(titles), "checkpoint": str(embedder.path), "built": time.strftime("%Y-%m-%d %H:%M"), "counts": counts, "items": rows,
         "sources": [s.__dict__ for s in sources]}, indent=1))

@@ -1,9 +1,13 @@
 """Everything the app's handlers do, as plain Python: the active model and gallery, searches,
 maps, the model card and training. `app.py` only connects these methods to components.
 
-One `DemoService` serves every user of the page. The active (embedder, gallery) pair is swapped
-as a whole under a lock, so a search that started on the old model finishes on the old model.
-No method raises for a user's mistake: each returns a message for the page instead.
+One `DemoService` serves every visitor, each in their own lane: the shipped model is the default
+for everyone, and a visitor who loads or trains a model changes only their own browser session's
+model (methods take a `session` id; None is the default lane). Loaded (embedder, gallery) pairs
+are shared between sessions that chose the same folder, and swapped as a whole under a lock, so
+a search that started on one model finishes on it. Server paths a visitor names go through a
+`PathPolicy`; training runs through `Limits`. No method raises for a visitor's mistake: each
+returns a message for the page instead.
 """
 from __future__ import annotations
 
@@ -12,17 +16,23 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .gallery import Gallery, default_cache_dir, open_gallery
 from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
+from .maps import precompute, three_d_method
+from .policy import Limits, PathPolicy
 from .search import QueryResult, run_query
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
 MAX_K = 10
+MAX_SESSIONS = 256  # visitors with their own model; the least recently used fall back to the default
+MAX_LOADED = 8  # distinct models kept in memory (a few MB each plus their gallery index)
 
 
 @dataclass
@@ -46,83 +56,143 @@ class DemoService:
     """The app's state and logic.
 
     Args:
-        checkpoint: folder of the model to start with (a missing or corrupt one leaves the page
-            up with a clear message; the Train tab still works).
+        checkpoint: folder of the default model (a missing or corrupt one leaves the page up
+            with a clear message; the Train tab still works).
         data_dir: folder with mnist/ and fsdd/ for the gallery. cache_dir: galleries, maps and
             trained runs. download: let the gallery download MNIST/FSDD when not on disk.
         anchor: an already loaded TextAnchor to share (tests). sources: fixed gallery data
             (a list of `gallery.SourceChoice`) instead of choosing it.
+        policy: server paths visitors may name (default: the data, cache, checkpoint and upload
+            folders). limits: training and upload limits (default `Limits()`).
+        background_maps: make the default gallery's other maps in a niced process (`maps.precompute`).
     """
 
     def __init__(self, checkpoint=DEFAULT_CHECKPOINT, data_dir=None, cache_dir=None, download: bool = True,
-                 anchor=None, sources=None):
+                 anchor=None, sources=None, policy: PathPolicy | None = None, limits: Limits | None = None,
+                 background_maps: bool = True):
         self.data_dir, self.download, self.anchor, self.sources = data_dir, download, anchor, sources
+        self.background_maps = background_maps
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.runs_dir = self.cache_dir / "runs"
-        self.embedder = None
-        self.gallery: Gallery | None = None
+        self.policy = policy or PathPolicy([data_dir, self.cache_dir, DEFAULT_CHECKPOINT.parent, checkpoint,
+                                            PathPolicy.upload_dir()])  # checkpoint: the operator's choice
+        self.limits = limits or Limits()
         self.error: str | None = "No model loaded yet."
+        self._default: tuple | None = None  # (embedder, gallery) for every visitor without their own
+        self._sessions: OrderedDict[str, tuple] = OrderedDict()  # session id -> its (embedder, gallery)
+        self._loaded: OrderedDict[str, tuple] = OrderedDict()  # resolved folder -> (embedder, gallery)
         self._swap = threading.Lock()
-        self.runs: dict[str, object] = {}  # session id -> its TrainingRun
+        self.runs: dict[str, object] = {}  # session id -> its latest TrainingRun
+        self.run_counts: dict[str, int] = {}  # session id -> runs started
         if checkpoint is not None:
             self.activate(checkpoint)
 
     # ------------------------------------------------------------------------ the active model
-    def activate(self, folder, progress=None) -> str:
-        """Load a checkpoint folder and its gallery and make them active for every user.
+    @property
+    def embedder(self):
+        """The default lane's embedder (None when no model loaded)."""
+        return self._default[0] if self._default else None
 
-        Returns a message for the page; on failure the previous model stays active.
+    @property
+    def gallery(self) -> Gallery | None:
+        return self._default[1] if self._default else None
+
+    def _load(self, folder: Path, progress=None) -> tuple:
+        """(embedder, gallery) of a folder, shared with any session that loaded it before."""
+        from ..pipeline import Embedder
+
+        key = str(folder.resolve())
+        with self._swap:
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
+        embedder = Embedder.from_checkpoint(folder, anchor=self.anchor)
+        gallery = open_gallery(embedder, self.data_dir, self.cache_dir, self.download, progress, self.sources)
+        with self._swap:
+            self._loaded[key] = (embedder, gallery)
+            while len(self._loaded) > MAX_LOADED:
+                self._loaded.popitem(last=False)  # sessions using it keep their own reference
+        return embedder, gallery
+
+    def activate(self, folder, session: str | None = None, progress=None) -> str:
+        """Load a checkpoint folder and its gallery and make them the model of one session
+        (None: the default for every visitor without their own; the operator's choice, so no
+        path check).
+
+        Returns a message for the page; on failure the session's previous model stays active.
         """
         from ..checkpoint import CheckpointError
-        from ..pipeline import Embedder
 
         folder = Path(str(folder or "").strip() or DEFAULT_CHECKPOINT).expanduser()
         t0 = time.time()
         try:
-            embedder = Embedder.from_checkpoint(folder, anchor=self.anchor)
-            gallery = open_gallery(embedder, self.data_dir, self.cache_dir, self.download, progress, self.sources)
+            if session is not None:
+                self.policy.check(folder, "checkpoint folder")
+            embedder, gallery = self._load(folder, progress)
+        except InputError as e:
+            return warn(str(e))
         except (CheckpointError, FileNotFoundError, OSError, ValueError) as e:
             msg = f"Could not load the checkpoint {folder}: {e}"
-            if self.embedder is None:
+            if session is None and self._default is None:
                 self.error = msg + " Search and Explore need a model: train one in the Train tab or load another folder in the Model tab."
             log.warning(msg)
             return warn(msg)
         with self._swap:
-            self.embedder, self.gallery, self.error = embedder, gallery, None
+            if session is None:
+                self._default, self.error = (embedder, gallery), None
+                if gallery.background is None and self.background_maps:
+                    gallery.background = precompute(gallery.folder)
+            else:
+                self._sessions[session] = (embedder, gallery)
+                self._sessions.move_to_end(session)
+                while len(self._sessions) > MAX_SESSIONS:
+                    self._sessions.popitem(last=False)
         threading.Thread(target=self._warm_up, args=(embedder, gallery), daemon=True).start()
-        return f"✅ Active model: `{folder}` (loaded with its gallery in {time.time() - t0:.1f} s)."
+        whose = "for every visitor" if session is None else "for you (other visitors keep theirs)"
+        return f"✅ Active model {whose}: `{folder}` (loaded with its gallery in {time.time() - t0:.1f} s)."
+
+    def forget(self, session: str | None) -> None:
+        """A visitor left (the page was closed): drop their model choice."""
+        with self._swap:
+            self._sessions.pop(session, None)
 
     def _warm_up(self, embedder, gallery) -> None:
-        """Load the text model and compute the default map in the background, so the first
-        text query and the first look at Explore do not wait."""
+        """Load the text model and the default map in the background, so the first text query
+        and the first look at Explore do not wait (the map is normally cached with the gallery)."""
         try:
             embedder.anchor
             gallery.projection("tsne", 2)
         except Exception:  # noqa: BLE001 - best effort; the request that needs it reports errors
             log.exception("warm-up failed")
 
-    def active(self):
-        """(embedder, gallery) as one consistent pair, or raise InputError when none is loaded."""
+    def active(self, session: str | None = None):
+        """(embedder, gallery) of a session (its own, else the default) as one consistent pair,
+        or raise InputError when none is loaded."""
         with self._swap:
-            if self.embedder is None:
+            pair = self._sessions.get(session) if session is not None else None
+            pair = pair or self._default
+            if pair is None:
                 raise InputError(self.error or "No model loaded.")
-            return self.embedder, self.gallery
+            return pair
 
-    def status(self) -> str:
-        """The page's banner: which model and which gallery are in use."""
-        if self.embedder is None:
-            return warn(self.error or "No model loaded.")
-        e, g = self.embedder, self.gallery
-        return (f"**Model** `{e.path}` ({' + '.join(e.modalities)} → {e.anchor_name}, {len(e.class_names)} classes) · "
+    def status(self, session: str | None = None) -> str:
+        """The page's banner: which model and which gallery this session uses."""
+        try:
+            e, g = self.active(session)
+        except InputError as err:
+            return warn(str(err))
+        own = " (your own)" if session is not None and session in self._sessions else ""
+        return (f"**Model**{own} `{e.path}` ({' + '.join(e.modalities)} → {e.anchor_name}, {len(e.class_names)} classes) · "
                 f"**Gallery**: {g.description}")
 
     # ------------------------------------------------------------------------ search
-    def search(self, modality: str, value, k: int = 6) -> SearchView:
+    def search(self, modality: str, value, k: int = 6, session: str | None = None) -> SearchView:
         """One query from the page or the API. modality: "image" (a Sketchpad value or image),
         "audio" ((rate, samples) or a file path), "text" or "video" (an uploaded file path;
-        it needs the model's image branch, its sound is used when the model has an audio one)."""
+        it needs the model's image branch, its sound is used when the model has an audio one).
+        session: whose model answers (None: the default)."""
         try:
-            embedder, gallery = self.active()
+            embedder, gallery = self.active(session)
             k = max(1, min(int(k or 6), MAX_K))
             branch = "image" if modality == "video" else modality  # a video's frames go through the image branch
             if modality != "text" and branch not in embedder.modalities:
@@ -146,40 +216,45 @@ class DemoService:
             return SearchView(warn(f"The search failed: {type(e).__name__}: {e}"))
 
     # ------------------------------------------------------------------------ explore
-    def map(self, method: str = "tsne", dim: int = 2, query: QueryResult | None = None):
-        """(plotly Figure or None, message)."""
+    def map(self, method: str = "tsne", dim: int = 2, query: QueryResult | None = None, session: str | None = None):
+        """(plotly Figure or None, message) of the session's gallery."""
         from .explore import map_figure
 
         try:
-            _, gallery = self.active()
+            _, gallery = self.active(session)
             if query is not None and query.vector.shape[0] != gallery.index.dim:
                 query = None  # made with another model
-            return map_figure(gallery, method, int(dim), query), ""
+            note = ""
+            if int(dim) == 3 and three_d_method(method) != method:
+                method, note = three_d_method(method), "3-D maps are drawn with UMAP (3-D t-SNE takes close to a minute for a few thousand points on a small CPU)."
+            return map_figure(gallery, method, int(dim), query), note
         except InputError as e:
             return None, warn(str(e))
         except Exception as e:  # noqa: BLE001
             log.exception("map failed")
             return None, warn(f"The map could not be drawn: {type(e).__name__}: {e}")
 
-    def pick(self, item_id: str):
-        """(image path, audio path, caption) of one gallery item."""
+    def pick(self, item_id: str, session: str | None = None):
+        """(image path, audio path, caption) of one item of the session's gallery."""
         from .explore import item_view
 
         try:
-            _, gallery = self.active()
+            _, gallery = self.active(session)
             return item_view(gallery, item_id)
         except (InputError, KeyError) as e:
             return None, None, warn(str(e.args[0] if e.args else e))
 
     # ------------------------------------------------------------------------ model card
-    def model_card(self):
+    def model_card(self, session: str | None = None):
         """(recipe dict, metrics DataFrame (metric, value), history DataFrame (epoch, loss,
-        held-out accuracies)) of the active model."""
+        held-out accuracies)) of the session's model."""
         import pandas as pd
 
-        if self.embedder is None:
+        try:
+            embedder, _ = self.active(session)
+        except InputError:
             return {}, pd.DataFrame(columns=["metric", "value"]), pd.DataFrame(columns=["epoch", "loss"])
-        cfg = self.embedder.config
+        cfg = embedder.config
         metrics = pd.DataFrame([[k, round(float(v), 4)] for k, v in sorted(cfg.get("metrics", {}).items())
                                 if isinstance(v, (int, float))], columns=["metric", "value"])
         hist = cfg.get("history", [])
@@ -197,18 +272,28 @@ class DemoService:
 
     # ------------------------------------------------------------------------ training
     def start_training(self, session: str, cfg) -> object:
-        """Start a run for one page session (stopping none of the others)."""
+        """Start a run for one page session (stopping none of the others).
+
+        Raises:
+            InputError: the session's previous run is still going, or it used up its runs.
+        """
         from .trainer import TrainingRun
 
         old = self.runs.get(session)
         if old is not None and old.thread.is_alive():
             raise InputError("A training run of yours is still going: stop it first.")
-        out = self.runs_dir / time.strftime("run-%Y%m%d-%H%M%S")
+        if self.run_counts.get(session, 0) >= self.limits.runs_per_visitor:
+            raise InputError(f"You have used this server's {self.limits.runs_per_visitor} training runs per visitor "
+                             "(the operator sets this with --runs-per-visitor).")
+        self.limits.check_run(cfg.epochs, cfg.batch_size)
+        cfg.max_minutes = min(cfg.max_minutes or self.limits.max_minutes, self.limits.max_minutes)
+        out = self.runs_dir / f"{time.strftime('run-%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"  # visitors may start in the same second
         from ..anchor import TextAnchor
 
         e = self.embedder  # share the loaded text model when the recipe uses the same one
         anchor = e.anchor if e is not None and TextAnchor.canonical(cfg.anchor) == e.anchor_name else None
         run = self.runs[session] = TrainingRun(cfg, out, anchor=anchor).start()
+        self.run_counts[session] = self.run_counts.get(session, 0) + 1
         return run
 
     def stop_training(self, session: str) -> str:
@@ -219,8 +304,10 @@ class DemoService:
         return "Stopping after the current step; the model trained so far is evaluated and saved."
 
     def zip_checkpoint(self, folder) -> str:
-        """A zip of a checkpoint folder, for download. Returns its path."""
-        folder = Path(folder)
+        """A zip of a checkpoint folder under the allowed folders, for download. Returns its path.
+
+        Raises: InputError for a refused path or a folder that is not a checkpoint."""
+        folder = self.policy.check(folder, "checkpoint folder")
         if not (folder / "config.json").is_file():
             raise InputError(f"{folder} is not a checkpoint folder.")
         out = Path(tempfile.mkdtemp(prefix="textanchor-")) / folder.name

@@ -27,7 +27,7 @@ DATA_CHOICES = {
 }
 
 
-def video_specs(path: str, natural: bool = False) -> dict[str, ModalityRecipe]:
+def video_specs(path: str, natural: bool = False, policy=None) -> dict[str, ModalityRecipe]:
     """The Train tab's video choice: a video folder (`root/{class}/*.mp4`) or `path,text` CSV ->
     {"image": frames recipe, "audio": sound recipe}, built by `textanchor.video.video_recipe`
     (frames train the image branch, sound tracks the audio branch; no sound: frames only).
@@ -35,15 +35,18 @@ def video_specs(path: str, natural: bool = False) -> dict[str, ModalityRecipe]:
     Args:
         path: the folder or CSV on the server.
         natural: RGB frames as they are (False: digit-like clips, grey and centred like MNIST).
+        policy: a `policy.PathPolicy` the path and the videos a CSV names must pass (None: any).
 
     Raises:
-        InputError: a missing path, or one holding no decodable video.
+        InputError: a refused or missing path, or one holding no decodable video.
     """
     from ..data import DataError
     from ..data.video import load_videos
     from ..video import video_recipe
 
     path = str(path).strip()
+    if policy is not None:
+        policy.check(path, "video folder or CSV")
     try:  # a quick look (first frame + sound of a few videos per class) before any training
         folder = not path.lower().endswith(".csv")
         probe = load_videos(path, n_frames=1, **({"limit": 2} if folder else {}))
@@ -53,6 +56,8 @@ def video_specs(path: str, natural: bool = False) -> dict[str, ModalityRecipe]:
         bad = probe.meta.get("skipped", [])
         why = f" (e.g. {bad[0]['source']}: {bad[0]['reason']})" if bad else ""
         raise InputError(f"No video under {path} could be decoded{why}.")
+    if policy is not None:  # a CSV may name videos anywhere on the server
+        policy.check_all(probe.sources, "video the CSV names")
     sound = any(v.has_audio for v in probe.items)
     cfg = video_recipe(path, natural=natural, audio=sound, sample_rate=16000 if natural else 8000)
     return cfg.modalities
@@ -62,7 +67,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
                      audio_encoder: str = "audio_cnn", projector: str = "mlp", loss: str = "mse_infonce",
                      epochs: int = 5, batch_size: int = 64, lr: float = 3e-3, anchor: str = "all-MiniLM-L6-v2",
                      templates: str = "{}", data_root: str | None = None, max_minutes: float | None = 30,
-                     videos: str | None = None, natural_video: bool = False) -> TrainConfig:
+                     videos: str | None = None, natural_video: bool = False, policy=None,
+                     limits=None) -> TrainConfig:
     """The Train tab's choices as a TrainConfig; raises InputError for a choice that cannot work.
 
     Args:
@@ -73,6 +79,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
         videos: a video folder or CSV manifest on the server (see `video_specs`); its frames
             join the image data and its sound the audio data, with the video branch settings.
         natural_video: see `video_specs`.
+        policy: a `policy.PathPolicy` every server file named must pass (None: any).
+        limits: a `policy.Limits` for epochs, batch size and minutes (None: only sanity ranges).
     """
     from ..data import DataError, load_dataset
 
@@ -87,10 +95,12 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
             s = load_dataset("manifest", csv_path=manifest)
         except DataError as e:
             raise InputError(f"The CSV manifest cannot be used: {e}") from None
+        if policy is not None:  # it names files on the server
+            policy.check_all(s.sources, "file the CSV manifest names")
         specs.setdefault(s.modality, []).append(DataSpec("manifest", {"csv_path": str(manifest)}))
     preprocess = {}
     if videos and str(videos).strip():
-        for m, r in video_specs(videos, natural_video).items():
+        for m, r in video_specs(videos, natural_video, policy).items():
             specs.setdefault(m, []).extend(r.data)
             preprocess[m] = r.branch.preprocess
     if not specs:
@@ -101,6 +111,9 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
         raise InputError(f"Each template needs {{}} where the class name goes; fix: {bad[0]!r}.")
     if not (1 <= int(epochs) <= 200) or not (2 <= int(batch_size) <= 4096) or not (0 < float(lr) < 1):
         raise InputError("Epochs must be 1-200, batch size 2-4096 and the learning rate between 0 and 1.")
+    if limits is not None:
+        limits.check_run(epochs, batch_size)
+        max_minutes = min(max_minutes or limits.max_minutes, limits.max_minutes)
     encoders = {"image": image_encoder, "audio": audio_encoder}
     mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders[m], projector=projector,
                                                           preprocess=dict(preprocess.get(m, {}))))

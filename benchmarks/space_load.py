@@ -1,0 +1,189 @@
+"""How the app answers as a public Space: start-up, search latency against a trivial endpoint,
+many visitors at once, visitors during a training run, and the first maps.
+
+    python benchmarks/space_load.py [--cache DIR] [--clients 10] [--searches 9] [--out results/space_load.json]
+
+Starts `app.py --offline` twice on a fresh cache (a first start builds the gallery and compiles
+UMAP; the second is a restart), then drives it with `gradio_client` like API users. The trivial
+endpoint is `/status` (a string from memory): every search figure is printed next to it, as a
+ratio measured in the same run, because absolute times depend on how busy the CPU is.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_app(cache: Path, extra=()) -> tuple[subprocess.Popen, str, float]:
+    """app.py on a free port; (process, url, seconds to a page that answers)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False", "TEXTANCHOR_DATA": str(cache / "no-data")}
+    env.pop("PYTHONPATH", None)  # as on a Space: app.py finds the package itself
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--cache", str(cache), "--offline", *extra],
+                            cwd=ROOT, env=env, stdout=open(cache / "app.log", "a"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    while time.time() - t0 < 900:
+        if proc.poll() is not None:
+            sys.exit(f"app.py exited: see {cache / 'app.log'}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, time.time() - t0
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("app.py never answered")
+
+
+def stop_app(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def client(url: str):
+    """A gradio_client session that waits for a busy server instead of failing."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 120})
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def stats(seconds: list[float]) -> dict:
+    a = np.asarray(seconds) * 1000
+    return {"n": len(a), "p50_ms": round(float(np.percentile(a, 50)), 1),
+            "p95_ms": round(float(np.percentile(a, 95)), 1), "max_ms": round(float(a.max()), 1)}
+
+
+def queries(tmp: Path) -> dict:
+    """One call per search endpoint: name -> (args, api_name)."""
+    import soundfile as sf
+    from gradio_client import handle_file
+    from PIL import Image
+
+    img = np.full((280, 280), 255, np.uint8)
+    img[40:240, 130:150] = 0  # a "one"
+    Image.fromarray(img).save(tmp / "one.png")
+    wav = ROOT / "assets" / "speech_seven.wav"
+    sketch = {"background": handle_file(str(tmp / "one.png")), "layers": [], "composite": handle_file(str(tmp / "one.png"))}
+    sf.info(str(wav))
+    return {"text": (("seven", 6), "/search_text"), "audio": ((handle_file(str(wav)), 6), "/search_audio"),
+            "sketch": ((sketch, 6), "/search_sketch")}
+
+
+def concurrent(url: str, calls: list, clients: int, per_client: int) -> dict:
+    """`clients` gradio_client sessions, each making `per_client` calls (cycling `calls`) at once."""
+    pool = [client(url) for _ in range(clients)]
+    lat, errors, lock = [], [], threading.Lock()
+
+    def visitor(c, offset):
+        for i in range(per_client):
+            args, api = calls[(i + offset) % len(calls)]
+            try:
+                s = timed(lambda: c.predict(*args, api_name=api))
+                with lock:
+                    lat.append(s)
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors.append(f"{type(e).__name__}: {e}"[:200])
+
+    threads = [threading.Thread(target=visitor, args=(c, j)) for j, c in enumerate(pool)]
+    t0 = time.perf_counter()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    wall = time.perf_counter() - t0
+    return {**stats(lat), "per_s": round(len(lat) / wall, 1), "errors": len(errors), "error_examples": errors[:3]}
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cache", help="cache folder (default: a fresh temporary one, removed at the end)")
+    p.add_argument("--clients", type=int, default=10)
+    p.add_argument("--searches", type=int, default=9, help="per client")
+    p.add_argument("--repeats", type=int, default=30, help="sequential calls per endpoint")
+    p.add_argument("--out", default=None, help="also write the figures as JSON")
+    a = p.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="space-load-"))
+    cache = Path(a.cache) if a.cache else tmp / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    res = {"load_before": os.getloadavg()}
+
+    # 1. a first start (empty cache: gallery, default map) and the UMAP compilation it pays once
+    proc, url, res["first_start_s"] = start_app(cache)
+    c = client(url)
+    res["first_umap_s"] = timed(lambda: c.predict("UMAP", "2-D", api_name="/map"))
+    stop_app(proc)
+
+    # 2. a restart: ready page, first map, UMAP with numba's cache
+    proc, url, res["restart_s"] = start_app(cache)
+    try:
+        c = client(url)
+        res["restart_first_map_s"] = timed(lambda: c.predict("t-SNE", "2-D", api_name="/map"))
+        res["restart_umap_s"] = timed(lambda: c.predict("UMAP", "2-D", api_name="/map"))
+        res["restart_tsne_3d_s"] = timed(lambda: c.predict("t-SNE", "3-D", api_name="/map"))
+        q = queries(tmp)
+        trivial = ((), "/status")
+        for _ in range(3):  # warm both paths
+            c.predict(api_name="/status")
+            [c.predict(*args, api_name=api) for args, api in q.values()]
+        seq = {"trivial": stats([timed(lambda: c.predict(api_name="/status")) for _ in range(a.repeats)])}
+        for name, (args, api) in q.items():
+            seq[name] = stats([timed(lambda: c.predict(*args, api_name=api)) for _ in range(a.repeats)])
+            seq[name]["p95_ratio"] = round(seq[name]["p95_ms"] / seq["trivial"]["p95_ms"], 2)
+        res["sequential"] = seq
+        print(json.dumps({k: res[k] for k in res if k != "sequential"}), json.dumps(seq), sep="\n", flush=True)
+        res["concurrent_trivial"] = concurrent(url, [trivial], a.clients, a.searches)
+        res["concurrent_search"] = concurrent(url, list(q.values()), a.clients, a.searches)
+
+        # 3. the same while a training run streams to another visitor
+        trainer = client(url)
+        job = trainer.submit(["Handwritten digits (scikit-learn 8x8, offline)"], None, "image_cnn", "audio_cnn", "mlp",
+                             "mse_infonce", 3, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
+        t0 = time.time()
+        while job.status().code.name not in ("PROCESSING", "FINISHED") and time.time() - t0 < 60:
+            time.sleep(0.2)
+        time.sleep(2)  # into the training steps
+        res["concurrent_search_while_training"] = concurrent(url, list(q.values()), a.clients, a.searches)
+        res["training_running_during_searches"] = not job.done()
+        progress = job.result(timeout=900)[0]
+        res["training_finished"] = "finished" in progress
+        res["training_s"] = round(time.time() - t0, 1)
+    finally:
+        stop_app(proc)
+        res["load_after"] = os.getloadavg()
+        if not a.cache:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(res, indent=1))
+    if a.out:
+        Path(a.out).write_text(json.dumps(res, indent=1))
+    return res
+
+
+if __name__ == "__main__":
+    main()

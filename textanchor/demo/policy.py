@@ -1,0 +1,77 @@
+"""What a visitor of a public app may do: which server paths it reads and how big a training run
+it starts. An operator sets these when starting the app (`app.py --help`); the defaults suit a
+small shared CPU Space.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .inputs import InputError
+
+
+@dataclass
+class Limits:
+    """Operator-settable limits for one app process."""
+
+    max_epochs: int = 20  # per training run
+    max_minutes: float = 10.0  # per training run: the trainer stops and saves after this
+    max_batch: int = 512  # per training run
+    runs_per_visitor: int = 3  # training runs one browser session may start
+    max_upload_mb: int = 20  # any uploaded file (a spoken digit is a few hundred KB)
+
+    def check_run(self, epochs, batch_size) -> None:
+        """Raise InputError for a run beyond the limits (the message names them)."""
+        if int(epochs) > self.max_epochs or int(batch_size) > self.max_batch:
+            raise InputError(f"This server allows at most {self.max_epochs} epochs and a batch size of "
+                             f"{self.max_batch} per run (the operator sets these with --max-epochs / --max-batch).")
+
+
+@dataclass
+class PathPolicy:
+    """Server paths a visitor may name: only under `roots` (the app's data, cache and checkpoint
+    folders, and Gradio's upload folder), unless the operator allowed any path.
+
+    Args:
+        roots: the allowed folders. allow_any: the operator's explicit `--allow-any-path`.
+    """
+
+    roots: list[Path] = field(default_factory=list)
+    allow_any: bool = False
+
+    def __post_init__(self):
+        self.roots = [Path(r).expanduser().resolve() for r in self.roots if r]
+
+    @staticmethod
+    def upload_dir() -> Path:
+        """Where Gradio keeps uploads ($GRADIO_TEMP_DIR or the system temp folder /gradio)."""
+        import os
+
+        return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+
+    def allowed(self, path) -> bool:
+        if self.allow_any:
+            return True
+        p = Path(str(path)).expanduser().resolve()  # resolve: `..` and links cannot escape a root
+        return any(p == r or r in p.parents for r in self.roots)
+
+    def check(self, path, what: str = "path") -> Path:
+        """The path itself when allowed, else InputError with a clear refusal.
+
+        Args:
+            path: a str or Path typed or sent by a visitor. what: its role, for the message.
+        """
+        if not str(path or "").strip():
+            raise InputError(f"Give a {what}.")
+        p = Path(str(path).strip()).expanduser()
+        if not self.allowed(p):
+            where = ", ".join(f"`{r}`" for r in self.roots) or "(none)"
+            raise InputError(f"Refused: the {what} `{p}` is outside this app's folders ({where}). "
+                             "The operator can start the app with --allow-any-path to lift this.")
+        return p
+
+    def check_all(self, paths, what: str) -> None:
+        """check() every path (e.g. the files a CSV manifest names)."""
+        for p in paths:
+            self.check(p, what)
