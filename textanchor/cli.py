@@ -23,6 +23,7 @@ DOWNLOADABLE = ("mnist", "fsdd", "audiomnist")  # loaders that take download=Tru
 
 
 def _train(a) -> int:
+    from . import distributed
     from .config import list_presets, load_preset
     from .train import train
 
@@ -49,7 +50,14 @@ def _train(a) -> int:
             print(f"epoch {e['epoch']}/{e['epochs']}  loss={e['loss']:.4f}  held-out {accs}  ({e['elapsed_s']:.0f} s)",
                   file=sys.stderr, flush=True)
 
-    res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet, progress=report_epoch)
+    di = distributed.setup(cfg.device)  # torchrun's environment, else a no-op
+    try:
+        res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet, progress=report_epoch, stream=a.stream,
+                    workers=a.workers)
+    finally:
+        distributed.teardown()
+    if not di.main:
+        return 0
     summary = {k: v for k, v in res.metrics.items() if k.endswith(("zero_shot_acc", "P@1", "mean_cosine")) or k.startswith("train/")}
     print(json.dumps(summary, indent=1))
     print(f"checkpoint: {res.checkpoint}  ({res.seconds:.0f} s on {res.device}{', ' + res.stopped if res.stopped else ''})")
@@ -174,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/latest", help="checkpoint folder to write")
     t.add_argument("--json", help="also write the held-out metrics here")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--stream", action="store_true",
+                   help="decode training files lazily in DataLoader workers (corpora that do not fit in memory)")
+    t.add_argument("--workers", type=int, default=0, help="DataLoader workers per modality with --stream")
     t.set_defaults(fn=_train)
 
     for name, fn, helptext in (("evaluate", _evaluate, "held-out metrics of a checkpoint as flat JSON"),
