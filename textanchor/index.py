@@ -133,6 +133,10 @@ class EmbeddingIndex:
         """Distinct modalities, in order of first appearance."""
         return list(dict.fromkeys(m["modality"] for m in self._meta))
 
+    def metadata(self) -> list[dict]:
+        """A copy of every item's metadata, in row order (row i goes with vectors[i])."""
+        return [dict(m) for m in self._meta]
+
     def get(self, id: str) -> tuple[np.ndarray, dict]:
         """The (D,) normalised vector and a copy of the metadata of item `id`."""
         if id not in self._row_of:
