@@ -53,7 +53,7 @@ class FaissIndex(EmbeddingIndex):
     approximate.
     """
 
-    def __init__(self, dim: int | None = None, kind: str = "hnsw", hnsw_m: int = 32, ef_construction: int = 80,
+    def __init__(self, dim: int | None = None, kind: str = "hnsw", hnsw_m: int = 32, ef_construction: int = 40,
                  ef_search: int = 128, nlist: int | None = None, nprobe: int = 32, exact_below: int = 10_000):
         if kind not in ("hnsw", "ivf"):
             raise ValueError(f"FAISS index kind must be 'hnsw' or 'ivf', got {kind!r}")

@@ -244,6 +244,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
     metrics["train/seconds"] = time.time() - t0
     metrics["train/epochs_done"] = len(history)
     metrics["train/processes"] = di.world
+    metrics["train/steps"] = step
     ckpt = None
     if out_dir is not None:
         ckpt = save_checkpoint(out_dir, model.cpu(), anchor_name=anchor.name, templates=cfg.templates,
