@@ -228,7 +228,8 @@ def _row(n, method, build_s, wall, cpu, recall) -> dict:
 
 
 def section_index(work: Path, sizes: list[int], kinds: list[str], n_queries: int, hnsw_up_to: int,
-                  nlist: int | None, dim: int = 384) -> None:
+                  nlist: int | None, sweep: list[int] | None = None, dim: int = 384) -> None:
+    """`sweep`: query-time settings tried on each built index (HNSW ef_search, IVF nprobe)."""
     import faiss
 
     from textanchor.index_faiss import FaissIndex
@@ -253,11 +254,16 @@ def section_index(work: Path, sizes: list[int], kinds: list[str], n_queries: int
             t = time.perf_counter()
             fi.build()
             build_s = time.perf_counter() - t
-            wall, cpu, found = _latencies(fi, queries)
-            recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
-            setting = f"M={fi.hnsw_m}, efC={fi.ef_construction}, ef={fi.ef_search}" if kind == "hnsw" else \
-                f"nlist={fi._ann.nlist}, nprobe={fi.nprobe}"
-            rows.append(_row(n, f"FAISS {kind} ({setting})", add_s + build_s, wall, cpu, recall))
+            for value in sweep or [fi.ef_search if kind == "hnsw" else fi.nprobe]:
+                if kind == "hnsw":
+                    fi.ef_search = value
+                else:
+                    fi.nprobe = value
+                wall, cpu, found = _latencies(fi, queries)
+                recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth)]))
+                setting = f"M={fi.hnsw_m}, efC={fi.ef_construction}, ef={fi.ef_search}" if kind == "hnsw" else \
+                    f"nlist={fi._ann.nlist}, nprobe={fi.nprobe}"
+                rows.append(_row(n, f"FAISS {kind} ({setting})", add_s + build_s, wall, cpu, recall))
             del fi
             gc.collect()
         record(work, f"index {n} x {dim}", rows)
@@ -277,6 +283,7 @@ def main(argv=None) -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--hnsw-up-to", type=int, default=10**9, help="index: skip HNSW above this size")
     ap.add_argument("--nlist", type=int, help="index: IVF cells from 500k vectors (default 4 sqrt(N))")
+    ap.add_argument("--sweep", type=int, nargs="+", help="index: ef_search (HNSW) / nprobe (IVF) values to try")
     a = ap.parse_args(argv)
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -289,7 +296,7 @@ def main(argv=None) -> None:
     if "embed" in a.sections:
         section_embed(work, Path(a.checkpoint or work / f"train-p1-s{a.seeds[0]}" / "ck"), 10_000, 100_000)
     if "index" in a.sections:
-        section_index(work, a.sizes, a.kinds, a.queries, a.hnsw_up_to, a.nlist)
+        section_index(work, a.sizes, a.kinds, a.queries, a.hnsw_up_to, a.nlist, a.sweep)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
     anchor = anchor if anchor is not None and anchor.name == TextAnchor.canonical(cfg.anchor) else TextAnchor(cfg.anchor)
     model = AnchoredModel({m: r.branch for m, r in cfg.modalities.items()}, anchor.dim)
     if data is not None:
+        if stream:
+            raise ValueError("stream=True opens the recipe's own files; pass decoded data= without it")
         train_sets, eval_sets = data
     else:
         train_sets, eval_sets = (_stream_data if stream else load_recipe_data)(cfg, model)
