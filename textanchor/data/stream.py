@@ -68,7 +68,8 @@ def scan_manifest(csv_path, skip_missing: bool = False) -> tuple[np.ndarray, np.
     if not paths:
         raise DataError(f"{csv_path} lists no existing files")
     names = sorted(text_ids)
-    order = np.array([names.index(t) for t in text_ids], np.int64)  # first-seen id -> sorted id
+    sorted_id = {t: i for i, t in enumerate(names)}
+    order = np.array([sorted_id[t] for t in text_ids], np.int64)  # first-seen id -> sorted id
     return np.array(paths), order[np.asarray(texts, np.int64)], names
 
 
