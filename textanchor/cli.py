@@ -26,6 +26,7 @@ DOWNLOADABLE = ("mnist", "fsdd", "audiomnist")  # loaders that take download=Tru
 
 
 def _train(a) -> int:
+    from . import distributed
     from .config import list_presets, load_preset
     from .train import train
 
@@ -54,7 +55,14 @@ def _train(a) -> int:
             print(f"epoch {e['epoch']}/{e['epochs']}  loss={e['loss']:.4f}  held-out {accs}  ({e['elapsed_s']:.0f} s)",
                   file=sys.stderr, flush=True)
 
-    res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet, progress=report_epoch)
+    di = distributed.setup(cfg.device)  # torchrun's environment, else a no-op
+    try:
+        res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet, progress=report_epoch, stream=a.stream,
+                    workers=a.workers)
+    finally:
+        distributed.teardown()
+    if not di.main:
+        return 0
     summary = {k: v for k, v in res.metrics.items() if k.endswith(("zero_shot_acc", "P@1", "mean_cosine")) or k.startswith("train/")}
     print(json.dumps(summary, indent=1))
     print(f"checkpoint: {res.checkpoint}  ({res.seconds:.0f} s on {res.device}{', ' + res.stopped if res.stopped else ''})")
@@ -112,10 +120,40 @@ def _evaluate(a) -> int:
     return 0
 
 
+def _embed_corpus(a) -> int:
+    """`embed --corpus`: resumable shards (under torchrun, each rank writes its own), then --merge."""
+    from . import distributed
+    from .embed_corpus import embed_corpus, merge_shards
+
+    di = distributed.setup(a.device)
+    try:
+        def report(e: dict) -> None:
+            print(f"{e['shard']}: {e['items']} items ({e['written']}/{e['todo']} to write on this rank)",
+                  file=sys.stderr, flush=True)
+
+        res = embed_corpus(a.checkpoint, a.corpus, a.out, shard_size=a.shard_size, workers=a.workers,
+                           batch_size=a.batch_size, device=a.device, progress=None if a.quiet else report)
+    finally:
+        distributed.teardown()
+    if not di.main:
+        return 0
+    print(f"{res['items']} items in {res['shards']} shards -> {a.out} ({res['written']} written now, "
+          f"{res['skipped']} already there; {len(res['failed'])} files could not be decoded)")
+    for f in res["failed"][:10]:
+        print(f"  not decoded: {f}", file=sys.stderr)
+    if a.merge:
+        index = merge_shards(a.out, backend=a.backend)
+        index.save(Path(a.out) / "index")
+        print(f"{len(index)} items -> {Path(a.out) / 'index'} ({type(index).__name__})")
+    return 0
+
+
 def _embed(a) -> int:
     from .index import EmbeddingIndex
     from .pipeline import Embedder
 
+    if a.corpus:
+        return _embed_corpus(a)
     emb = Embedder.from_checkpoint(a.checkpoint)
     index = EmbeddingIndex(emb.dim)
     if a.files:
@@ -133,10 +171,10 @@ def _embed(a) -> int:
 
 
 def _search(a) -> int:
-    from .index import EmbeddingIndex
+    from .index_faiss import load_index
     from .pipeline import Embedder
 
-    index = EmbeddingIndex.load(a.index)
+    index = load_index(a.index)  # exact or FAISS, as saved
     emb = Embedder.from_checkpoint(a.checkpoint)
     if a.text is not None:
         q = emb.embed("text", [a.text])[0]
@@ -181,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/latest", help="checkpoint folder to write")
     t.add_argument("--json", help="also write the held-out metrics here")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--stream", action="store_true",
+                   help="decode training files lazily in DataLoader workers (corpora that do not fit in memory)")
+    t.add_argument("--workers", type=int, default=0, help="DataLoader workers per modality with --stream")
     t.set_defaults(fn=_train)
 
     for name, fn, helptext in (("evaluate", _evaluate, "held-out metrics of a checkpoint as flat JSON"),
@@ -200,7 +241,17 @@ def build_parser() -> argparse.ArgumentParser:
             e.add_argument("--no-probes", action="store_true", help="skip the logistic-regression probes")
         else:
             e.add_argument("files", nargs="*", help="image or audio files")
-            e.add_argument("--out", required=True, help="index folder to write")
+            e.add_argument("--out", required=True, help="index folder to write (with --corpus: the shard folder)")
+            e.add_argument("--corpus", help="a folder or path,text manifest of any size: embedded in resumable "
+                                            "shards by DataLoader workers (rerun the same command to resume)")
+            e.add_argument("--workers", type=int, default=0, help="--corpus: DataLoader workers decoding files")
+            e.add_argument("--shard-size", type=int, default=10_000, help="--corpus: items per output shard")
+            e.add_argument("--batch-size", type=int, default=256, help="--corpus: items per forward pass")
+            e.add_argument("--device", default="cpu", help="--corpus: cpu or cuda (one GPU per torchrun rank)")
+            e.add_argument("--merge", action="store_true", help="--corpus: also write OUT/index, one searchable index")
+            e.add_argument("--backend", default="auto", choices=["auto", "exact", "hnsw", "ivf"],
+                           help="--merge: exact search, or FAISS HNSW / IVF (auto: FAISS from 100k items)")
+            e.add_argument("--quiet", action="store_true", help="--corpus: no per-shard progress")
         e.set_defaults(fn=fn)
 
     s = sub.add_parser("search", help="top-k items of an index for a text or a file")

@@ -3,7 +3,8 @@
 Because images, audio and text all land in one space, one index serves every direction of search
 ("find audio like this image", "find images for the word seven"): a query is a vector, and the
 modality filter picks what comes back. Exact search (one matrix product) is fast enough for the
-tens of thousands of items this project handles; no approximate index is needed.
+tens of thousands of items this project handles; galleries of millions use the FAISS subclass in
+`textanchor.index_faiss`, which keeps this interface and file format and adds its own file.
 
 On disk: `vectors.safetensors` (the (N, D) float32 matrix) and `meta.json` (one dict per row).
 Nothing is ever unpickled.
@@ -132,6 +133,10 @@ class EmbeddingIndex:
         """Distinct modalities, in order of first appearance."""
         return list(dict.fromkeys(m["modality"] for m in self._meta))
 
+    def metadata(self) -> list[dict]:
+        """A copy of every item's metadata, in row order (row i goes with vectors[i])."""
+        return [dict(m) for m in self._meta]
+
     def get(self, id: str) -> tuple[np.ndarray, dict]:
         """The (D,) normalised vector and a copy of the metadata of item `id`."""
         if id not in self._row_of:
@@ -219,7 +224,7 @@ class EmbeddingIndex:
         if folder.exists() and any(folder.iterdir()) and not (folder / META_FILE).exists():
             raise FileExistsError(f"{folder} exists and is not a saved index; refusing to replace it")
         try:
-            meta_text = json.dumps({"format": FORMAT, "version": 1, "dim": self.dim,
+            meta_text = json.dumps({"format": FORMAT, "version": 1, "dim": self.dim, **self._saved_settings(),
                                     "count": len(self), "items": self._meta}, indent=1)
         except TypeError as e:
             raise ValueError(f"index metadata must be JSON-serialisable: {e}") from None
@@ -228,8 +233,9 @@ class EmbeddingIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         save_file({"vectors": np.ascontiguousarray(self.vectors)}, str(tmp / VECTORS_FILE),
-                  metadata={"format": FORMAT})
+                  metadata={"format": FORMAT, **{k: json.dumps(v) for k, v in self._saved_settings().items()}})
         (tmp / META_FILE).write_text(meta_text, encoding="utf-8")
+        self._save_extra(tmp)
         if folder.exists():  # os.replace cannot overwrite a non-empty folder: move it aside first
             old = folder.parent / f".{folder.name}.old-{os.getpid()}"
             shutil.rmtree(old, ignore_errors=True)
@@ -277,10 +283,26 @@ class EmbeddingIndex:
         if dim is not None and vectors.shape[1] != dim:
             raise IndexFormatError(f"{folder}: vectors have dimension {vectors.shape[1]}, "
                                    f"meta.json says {dim}")
-        index = cls(dim)
+        index = cls._from_settings(dim, info)
         if len(vectors):
             try:
                 index._append(vectors.astype(np.float32), items)
             except ValueError as e:  # missing keys, duplicate ids
                 raise IndexFormatError(f"{folder / META_FILE}: {e}") from None
+        index._load_extra(folder)
         return index
+
+    # Hooks for subclasses with a search structure of their own (textanchor.index_faiss).
+    def _saved_settings(self) -> dict:
+        """Extra keys for meta.json and the safetensors header (JSON values)."""
+        return {}
+
+    def _save_extra(self, tmp: Path) -> None:
+        """Write extra files into the not-yet-renamed folder, so they too appear atomically."""
+
+    @classmethod
+    def _from_settings(cls, dim, info: dict) -> "EmbeddingIndex":
+        return cls(dim)
+
+    def _load_extra(self, folder: Path) -> None:
+        """Read what `_save_extra` wrote (after the vectors are in)."""

@@ -5,6 +5,12 @@
 Each step draws one batch per modality (smaller data sets cycle), maps it into the text
 space and adds the losses against the class-text embeddings. Progress goes to a callback
 (the app's live progress bar) and to tqdm on the command line.
+
+Past one machine: `stream=True` decodes files lazily in DataLoader workers (textanchor.data.stream)
+instead of holding the corpus in memory, and under `torchrun` every rank trains on its own shard
+inside DistributedDataParallel (textanchor.distributed) while rank 0 alone evaluates, saves and
+reports. `batch_size` stays the global batch: each of N ranks draws batch_size / N items, so a
+recipe takes the same number of steps of the same size on any number of processes.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import distributed
 from .anchor import TextAnchor
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
@@ -79,6 +86,25 @@ def _cycle_batches(n: int, batch: int, gen: torch.Generator):
             yield perm[s: s + batch]
 
 
+def _memory_batches(x: torch.Tensor, y: torch.Tensor, batch: int, gen: torch.Generator):
+    """Endless shuffled (x, y) batches of prepared in-memory tensors."""
+    for idx in _cycle_batches(len(x), batch, gen):
+        yield x[idx], y[idx]
+
+
+def _stream_data(cfg: TrainConfig, model: AnchoredModel) -> tuple[dict, dict]:
+    """Lazily decoded training Datasets and decoded held-out subsets (eval_limit items each)."""
+    from .data.stream import eval_itemset, open_stream
+
+    train_sets, eval_sets = {}, {}
+    for m, r in cfg.modalities.items():
+        mod = model.branches[m].modality
+        train_sets[m] = open_stream(r.data, "train", cfg.data_root, mod)
+        held = open_stream(r.eval_data if r.eval_data is not None else r.data, "test", cfg.data_root, mod)
+        eval_sets[m] = eval_itemset(held, cfg.eval_limit, cfg.seed, m)
+    return train_sets, eval_sets
+
+
 @torch.no_grad()
 def embed_tensor(model: AnchoredModel, modality: str, x: torch.Tensor, device: str, bs: int = 512) -> torch.Tensor:
     """Prepared inputs -> (N, A) unit vectors, in eval mode."""
@@ -92,7 +118,7 @@ def embed_tensor(model: AnchoredModel, modality: str, x: torch.Tensor, device: s
 
 def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None,
           stop: threading.Event | None = None, anchor: TextAnchor | None = None, data: tuple | None = None,
-          final_eval: bool = True, show_tqdm: bool = False) -> TrainResult:
+          final_eval: bool = True, show_tqdm: bool = False, stream: bool = False, workers: int = 0) -> TrainResult:
     """Train every modality branch of `cfg` against the text anchor.
 
     Args:
@@ -101,17 +127,29 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         stop: set it from another thread to end training cleanly after the current step.
         anchor: an already loaded TextAnchor with the recipe's name (saves reloading it).
         data: (train_sets, eval_sets) dicts of ItemSets, instead of loading the recipe's data.
-    Returns: TrainResult with the held-out metrics.
+        stream: decode training files lazily in DataLoader workers (memory flat in corpus size).
+        workers: DataLoader worker processes per modality when streaming (0: decode in this one).
+    Returns: TrainResult with the held-out metrics (empty, and no checkpoint, on ranks other than 0
+        of a torchrun run).
     """
     t0 = time.time()
     emit = progress or (lambda e: None)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    device = pick_device(cfg.device)
+    di = distributed.info()
+    # Every rank starts from the same weights (the seed above); data order and augmentation differ.
+    gen = torch.Generator().manual_seed(cfg.seed + di.rank)
+    device = distributed.local_device(pick_device(cfg.device), di)
+    if di.active and not di.main:
+        emit, show_tqdm = (lambda e: None), False
     anchor = anchor if anchor is not None and anchor.name == TextAnchor.canonical(cfg.anchor) else TextAnchor(cfg.anchor)
     model = AnchoredModel({m: r.branch for m, r in cfg.modalities.items()}, anchor.dim)
-    train_sets, eval_sets = data if data is not None else load_recipe_data(cfg, model)
+    if data is not None:
+        if stream:
+            raise ValueError("stream=True opens the recipe's own files; pass decoded data= without it")
+        train_sets, eval_sets = data
+    else:
+        train_sets, eval_sets = (_stream_data if stream else load_recipe_data)(cfg, model)
     for m, s in train_sets.items():
         if len(s) == 0:
             raise ValueError(f"the {m} training data is empty")
@@ -122,11 +160,20 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         class_names += [n for n in s.class_names if n not in class_names]
     protos = anchor.class_embeddings(class_names, cfg.templates).to(device)  # (C, A)
 
-    X, Y, XE, YE = {}, {}, {}, {}
+    sizes = {m: len(s) for m, s in train_sets.items()}  # global sizes: every rank agrees on the steps
+    bs = {m: max(1, batch_size(cfg, m, n) // di.world) for m, n in sizes.items()}  # per rank
+    batches, XE, YE = {}, {}, {}
     for m, s in train_sets.items():
         mod = model.branches[m].modality
-        X[m] = mod.prepare(s.items, s.sample_rate)
-        Y[m] = torch.from_numpy(relabel(s, class_names))
+        if stream:
+            from .data.stream import relabel_stream, stream_batches
+
+            relabel_stream(s, class_names)
+            batches[m] = stream_batches(s, bs[m], di, cfg.seed, workers, pin=device.startswith("cuda"))
+        else:
+            s = s.subset(distributed.shard_rows(len(s), di, cfg.seed)) if di.active else s
+            batches[m] = _memory_batches(mod.prepare(s.items, s.sample_rate),
+                                         torch.from_numpy(relabel(s, class_names)), bs[m], gen)
         e = eval_sets[m]
         if cfg.eval_limit is not None and len(e) > cfg.eval_limit:  # a fixed, seeded subset
             e = e.subset(np.random.default_rng(cfg.seed).permutation(len(e))[: cfg.eval_limit])
@@ -134,31 +181,31 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         YE[m] = torch.from_numpy(relabel(e, class_names))
 
     model.to(device).train()
+    net = distributed.wrap(model, di, device)  # DDP averages gradients across ranks
     loss_fn = create_loss(cfg.loss, **cfg.loss_options).to(device)
-    bs = {m: batch_size(cfg, m, len(x)) for m, x in X.items()}
-    total = total_steps(cfg, {m: len(x) for m, x in X.items()})
+    total = total_steps(cfg, sizes)
     steps_per_epoch = total // cfg.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total, 2), pct_start=0.15)
-    batches = {m: _cycle_batches(len(x), bs[m], gen) for m, x in X.items()}
     history, stopped, step = [], "", 0
     bar = None
     if show_tqdm:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, unit="step", dynamic_ncols=True)
-    emit({"event": "start", "device": device, "total_steps": total, "epochs": cfg.epochs,
-          "train_sizes": {m: len(x) for m, x in X.items()}, "eval_sizes": {m: len(x) for m, x in XE.items()}})
+    emit({"event": "start", "device": device, "total_steps": total, "epochs": cfg.epochs, "processes": di.world,
+          "train_sizes": sizes, "eval_sizes": {m: len(x) for m, x in XE.items()}})
 
     for epoch in range(1, cfg.epochs + 1):
         run_loss, n = 0.0, 0
         for _ in range(steps_per_epoch):
-            loss = 0.0
-            for m in X:
-                idx = next(batches[m])
-                x = model.branches[m].modality.augment(X[m][idx].to(device), generator=gen)
-                y = Y[m][idx].to(device)
-                loss = loss + loss_fn(model.branches[m](x), protos[y], y, protos)  # (B, A) vs (B, A)
+            xs, ys = {}, {}
+            for m in batches:
+                x, y = next(batches[m])
+                xs[m] = model.branches[m].modality.augment(x.to(device), generator=gen)
+                ys[m] = y.to(device)
+            out = net(xs)  # {m: (B, A)}, one forward through DDP for every modality
+            loss = sum(loss_fn(out[m], protos[ys[m]], ys[m], protos) for m in out)  # (B, A) vs (B, A)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -175,10 +222,11 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
                 stopped = "stop requested"
             elif cfg.max_minutes is not None and time.time() - t0 > cfg.max_minutes * 60:
                 stopped = "time budget"
-            if stopped:
+            if distributed.any_rank(bool(stopped), di, device):
+                stopped = stopped or "stopped by another rank"
                 break
         record = {"epoch": epoch, "loss": run_loss / max(n, 1), "elapsed_s": time.time() - t0}
-        for m in XE:
+        for m in XE if di.main else ():
             emb = embed_tensor(model, m, XE[m], device)
             record[f"{m}/zero_shot_acc"] = float(((emb @ protos.cpu().T).argmax(1) == YE[m]).float().mean()) if len(emb) else float("nan")
         history.append(record)
@@ -189,12 +237,16 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         bar.close()
 
     metrics: dict = {}
+    if not di.main:  # rank 0 reports; the others only had to train
+        return TrainResult(None, metrics, history, time.time() - t0, device, stopped, class_names)
     if final_eval:
         from .evaluate import evaluate_model
 
         metrics = evaluate_model(model, eval_sets, protos.cpu(), class_names, device=device)
     metrics["train/seconds"] = time.time() - t0
     metrics["train/epochs_done"] = len(history)
+    metrics["train/processes"] = di.world
+    metrics["train/steps"] = step
     ckpt = None
     if out_dir is not None:
         ckpt = save_checkpoint(out_dir, model.cpu(), anchor_name=anchor.name, templates=cfg.templates,
