@@ -21,6 +21,7 @@ def test_unknown_names_list_known_ones():
 
 @pytest.mark.parametrize("name", ENCODERS.names())
 def test_encoder_forward_backward(name):
+    torch.manual_seed(0)
     for modality in ENCODER_MODALITIES[name]:
         mod = create_modality(modality)
         shape = mod.encoder_input_shape()
@@ -53,6 +54,7 @@ def test_resnet18_without_cached_weights_says_so(monkeypatch):
 
 @pytest.mark.parametrize("name", PROJECTORS.names())
 def test_projector_shapes(name):
+    torch.manual_seed(0)
     p = create_projector(name, 64, 384)
     x = torch.randn(5, 64, requires_grad=True)
     y = p(x)
@@ -80,6 +82,7 @@ def test_loss_finite_and_decreases_toward_target(name):
 
 
 def test_infonce_duplicates_are_not_negatives():
+    torch.manual_seed(0)
     protos = torch.nn.functional.normalize(torch.randn(3, 8), dim=-1)
     labels = torch.tensor([0, 0, 1])
     loss_fn = create_loss("infonce", temperature=0.05)
@@ -92,11 +95,13 @@ def test_modality_prepare_and_augment(name):
     import numpy as np
 
     mod = create_modality(name)
+    rng = np.random.default_rng(0)
     if name == "image":
-        items = [np.zeros((8, 8), np.uint8), (np.random.rand(50, 40, 3) * 255).astype(np.uint8),
+        items = [np.zeros((8, 8), np.uint8), (rng.random((50, 40, 3)) * 255).astype(np.uint8),
                  np.full((28, 28, 4), 200, np.uint8)]
     else:
-        items = [np.random.randn(4000).astype(np.float32) * 0.1, np.random.randn(20000, 2).astype(np.float32) * 0.1,
+        items = [rng.standard_normal(4000).astype(np.float32) * 0.1,
+                 rng.standard_normal((20000, 2)).astype(np.float32) * 0.1,
                  np.zeros(10, np.float32)]
     x = mod.prepare(items, 16000 if name == "audio" else None)
     assert x.shape == (3, *mod.input_shape()) and torch.isfinite(x).all()
