@@ -2,7 +2,8 @@
 
     python scripts/mutation_check.py deliberate            # the named bugs of issue 12, one at a time
     python scripts/mutation_check.py mutmut [GROUP ...]    # mutmut on each group, its fast tests only
-    python scripts/mutation_check.py survivors GROUP       # list (and diff) a finished group's survivors
+    python scripts/mutation_check.py mutmut --before REV   # the same with the tests of git revision REV
+    python scripts/mutation_check.py survivors GROUP       # the diff of each mutant that survived
 
 Both work on scratch copies under $MUTATION_DIR (default: /tmp/textanchor-mutation); the
 working tree is never modified. Not part of pytest: a mutmut run takes minutes to an hour per
@@ -35,9 +36,15 @@ GROUPS = {
     "metrics": (["textanchor/metrics.py"], ["tests/test_metrics.py"]),
     "modalities": (["textanchor/modalities/*"],
                    ["tests/test_image_polarity.py", "tests/test_registries.py", GOLDEN_LIB]),
-    "combine": (["textanchor/data/combine.py"], ["tests/test_recipes.py"]),
+    "combine": (["textanchor/data/combine.py"], ["tests/test_recipes.py", "tests/test_data.py"]),
     "inputs": (["textanchor/demo/inputs.py"], ["tests/test_demo_inputs.py", "tests/test_image_polarity.py"]),
 }
+
+# The unit-test files each group had before issue 12 (`mutmut --before REV` runs these, taken
+# from REV, to measure what the new tests added).
+BEFORE = {"losses": ["tests/test_registries.py"], "metrics": ["tests/test_metrics.py"],
+          "modalities": ["tests/test_registries.py"], "combine": ["tests/test_data.py"],
+          "inputs": ["tests/test_demo_inputs.py"]}
 
 # name -> (file, old text, new text, group whose tests must catch it)
 DELIBERATE = {
@@ -114,17 +121,27 @@ def mutmut_config(paths: list[str], tests: list[str]) -> str:
     )
 
 
-def run_mutmut(groups: list[str]) -> int:
+def run_mutmut(groups: list[str], before: str | None = None) -> int:
     for group in groups:
         paths, tests = GROUPS[group]
-        folder = scratch_copy(f"mutmut-{group}")
+        folder = scratch_copy(f"mutmut-{group}" + ("-before" if before else ""))
+        if before:  # that revision's tests against today's code
+            tests = BEFORE[group]
+            shutil.rmtree(folder / "tests")
+            archive = subprocess.run(["git", "archive", before, "tests"], cwd=ROOT, capture_output=True, check=True)
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
         with open(folder / "pyproject.toml", "a") as f:
             f.write(mutmut_config(paths, tests))
+        # mutmut's workers run in mutants/ and drop the current folder from sys.path, after which
+        # an editable install of textanchor would win; a link from a third folder keeps the
+        # mutated package first.
+        (folder / "pathshim").mkdir()
+        (folder / "pathshim" / "textanchor").symlink_to(Path("..") / "mutants" / "textanchor")
         t0 = time.time()
         log = folder / "mutmut.log"
         with open(log, "w") as out:
             subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "2"], cwd=folder,
-                           env=env_for(folder / "mutants"), stdout=out, stderr=subprocess.STDOUT)
+                           env=env_for(folder / "pathshim"), stdout=out, stderr=subprocess.STDOUT)
         print(f"== {group}: {', '.join(paths)} against {' '.join(tests)} ({time.time() - t0:.0f} s)")
         print(summary(folder))
     return 0
@@ -132,7 +149,7 @@ def run_mutmut(groups: list[str]) -> int:
 
 def results_of(folder: Path) -> dict[str, str]:
     p = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=folder,
-                       env=env_for(folder / "mutants"), capture_output=True, text=True)
+                       env=env_for(folder / "pathshim"), capture_output=True, text=True)
     out = {}
     for line in p.stdout.splitlines():
         m = re.match(r"\s*(\S+): (\S.*)$", line)
@@ -151,10 +168,13 @@ def summary(folder: Path) -> str:
 
 def show_survivors(group: str) -> int:
     folder = SCRATCH / f"mutmut-{group}"
+    if not (folder / "mutants").is_dir():
+        print(f"no mutmut run in {folder}: run `mutmut {group.removesuffix('-before')}` first")
+        return 1
     for name, status in results_of(folder).items():
         if status == "survived":
             p = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=folder,
-                               env=env_for(folder / "mutants"), capture_output=True, text=True)
+                               env=env_for(folder / "pathshim"), capture_output=True, text=True)
             print(p.stdout)
     return 0
 
@@ -165,8 +185,10 @@ def main(argv=None) -> int:
     sub.add_parser("deliberate")
     m = sub.add_parser("mutmut")
     m.add_argument("groups", nargs="*", help=f"some of {', '.join(GROUPS)} (default: all)")
+    m.add_argument("--before", metavar="REV", help="use the tests of git revision REV (see BEFORE)")
     s = sub.add_parser("survivors")
     s.add_argument("group", choices=list(GROUPS))
+    s.add_argument("--before", action="store_true", help="the survivors of a `mutmut --before` run")
     a = ap.parse_args(argv)
     if a.cmd == "deliberate":
         return run_deliberate()
@@ -174,8 +196,8 @@ def main(argv=None) -> int:
         unknown = set(a.groups) - set(GROUPS)
         if unknown:
             ap.error(f"unknown group(s) {sorted(unknown)}; groups: {', '.join(GROUPS)}")
-        return run_mutmut(a.groups or list(GROUPS))
-    return show_survivors(a.group)
+        return run_mutmut(a.groups or list(GROUPS), a.before)
+    return show_survivors(a.group + ("-before" if a.before else ""))
 
 
 if __name__ == "__main__":

@@ -129,3 +129,60 @@ def test_contrastive_weight_and_temperature_are_used(name):
         return
     w1, w2 = (float(create_loss(name, weight=w)(PRED, PROTOS[LABELS], LABELS, PROTOS)) for w in (1.0, 2.0))
     assert w2 - w1 == pytest.approx(_infonce(0.05), rel=1e-5)
+
+
+# Three texts, the third (-e0) absent from the batch: it must still count as a negative.
+PROTOS3 = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+
+
+def _infonce3(tau: float) -> float:
+    # item 0, cosines (1/sqrt2, 1/sqrt2, -1/sqrt2): log(2 + e^(-2a)) with a = 1/(sqrt2 tau);
+    # item 1, cosines (0, 1, 0): log(1 + 2 e^(-1/tau))
+    a = 1 / (math.sqrt(2) * tau)
+    return (math.log(2 + math.exp(-2 * a)) + math.log1p(2 * math.exp(-1 / tau))) / 2
+
+
+@pytest.mark.parametrize("name", sorted(PUSHES))
+def test_texts_absent_from_the_batch_are_negatives(name):
+    loss = create_loss(name, temperature=0.5)
+    own = {"infonce": 0.0, "mse_infonce": SQUARED_DISTANCE, "cosine_infonce": COSINE}[name]
+    with_all = float(loss(PRED, PROTOS3[LABELS], LABELS, PROTOS3))
+    assert with_all == pytest.approx(own + _infonce3(0.5), rel=1e-5)
+    # Only the batch's own targets (free text): two texts, as in the first hand case.
+    assert float(loss(PRED, PROTOS3[LABELS])) == pytest.approx(own + _infonce(0.5), rel=1e-5)
+    # Labels without prototypes cannot index anything: the batch's targets are used.
+    assert float(loss(PRED, PROTOS3[LABELS], LABELS, None)) == pytest.approx(own + _infonce(0.5), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(PUSHES))
+def test_prototype_lengths_do_not_matter(name):
+    """Only directions count in the contrastive term: rescaling each class text (one row each)
+    leaves it unchanged, with more dimensions than classes."""
+    g = torch.Generator().manual_seed(0)
+    protos = F.normalize(torch.randn(3, 5, generator=g, dtype=torch.float64), dim=-1)
+    labels = torch.tensor([0, 1, 2, 1, 0, 2, 2])
+    pred = torch.randn(7, 5, generator=g, dtype=torch.float64)
+    scaled = protos * torch.tensor([[0.3], [2.0], [5.0]], dtype=torch.float64)
+    loss = create_loss(name)
+    torch.testing.assert_close(loss(pred, protos[labels], labels, scaled), loss(pred, protos[labels], labels, protos))
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_value_against_a_loop_on_random_data(name):
+    """More items than dimensions than classes, so no axis can stand in for another."""
+    g = torch.Generator().manual_seed(1)
+    protos = F.normalize(torch.randn(3, 5, generator=g, dtype=torch.float64), dim=-1)
+    labels = torch.tensor([0, 1, 2, 1, 0, 2, 2])
+    pred = torch.randn(7, 5, generator=g, dtype=torch.float64)
+    tau = 0.05
+    p, t, c = pred.tolist(), protos[labels].tolist(), protos.tolist()
+    norm = lambda v: [x / math.sqrt(sum(y * y for y in v)) for x in v]  # noqa: E731
+    dot = lambda u, v: sum(a * b for a, b in zip(u, v))  # noqa: E731
+    sq = [sum((a - b) ** 2 for a, b in zip(p[i], t[i])) for i in range(7)]
+    cos = [dot(norm(p[i]), norm(t[i])) for i in range(7)]
+    nce = [math.log(sum(math.exp(dot(norm(p[i]), norm(k)) / tau) for k in c)) - dot(norm(p[i]), norm(c[labels[i]])) / tau
+           for i in range(7)]
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    expected = {"mse": mean(sq) / 5, "cosine": mean([1 - x for x in cos]), "infonce": mean(nce),
+                "mse_infonce": mean(sq) + mean(nce), "cosine_infonce": mean([1 - x for x in cos]) + mean(nce)}[name]
+    assert float(create_loss(name)(pred, protos[labels], labels, protos)) == pytest.approx(expected, rel=1e-9)
