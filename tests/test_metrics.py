@@ -202,10 +202,33 @@ def test_probes_follow_the_documented_protocol_and_seed():
     for fraction in (0.8, 0.2):
         for seed in (0, 3):
             assert linear_probe(emb, y, fraction, seed) == pytest.approx(_probe_reference(emb, y, fraction, seed))
-    r = evaluation_report({"image": emb}, {"image": y}, np.eye(4, 12), seed=3)
-    assert r["image/probe_80_20"] == pytest.approx(_probe_reference(emb, y, 0.8, 3))
-    assert r["image/probe_20_80"] == pytest.approx(_probe_reference(emb, y, 0.2, 3))
+    seed = next(s for s in range(1, 20) if _probe_reference(emb, y, 0.8, s) != _probe_reference(emb, y, 0.8, 0))
+    r = evaluation_report({"image": emb}, {"image": y}, np.eye(4, 12), seed=seed)
+    assert r["image/probe_80_20"] == pytest.approx(_probe_reference(emb, y, 0.8, seed))
+    assert r["image/probe_20_80"] == pytest.approx(_probe_reference(emb, y, 0.2, seed))
     assert r["image/probe_80_20"] != r["image/probe_20_80"]
+    default = evaluation_report({"image": emb}, {"image": y}, np.eye(4, 12))
+    assert default["image/probe_80_20"] == pytest.approx(_probe_reference(emb, y, 0.8, 0))  # seed 0 by default
+
+
+def test_probe_without_stratification_is_seeded_too():
+    """A class too small for both sides: a plain seeded split of the same size."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(9)
+    emb, y, _ = _clustered(rng, 60, n_cls=3, dim=6, noise=1.5)
+    y[0] = 3  # a class of one item
+    x = _unit(emb)
+    values = set()
+    for seed in (0, 1, 2):
+        x_tr, x_te, y_tr, y_te = train_test_split(x, y, train_size=48, random_state=seed)
+        sc = StandardScaler().fit(x_tr)
+        ref = LogisticRegression(max_iter=2000).fit(sc.transform(x_tr), y_tr).score(sc.transform(x_te), y_te)
+        assert linear_probe(emb, y, 0.8, seed) == pytest.approx(ref)
+        values.add(round(ref, 6))
+    assert len(values) > 1  # the seed matters on this data
 
 
 def test_probe_boundaries():
@@ -214,6 +237,7 @@ def test_probe_boundaries():
     assert not np.isnan(linear_probe(x, [0, 1, 0, 1, 0], 0.8))  # 1 test item is enough (unstratified)
     assert np.isnan(linear_probe(x, [0, 0, 0, 0, 0], 0.8))  # one class: nothing to learn
     assert np.isnan(linear_probe(x[:2], [0, 1], 0.5))  # 1 training item
+    assert np.isnan(linear_probe(x[:4], [0, 1, 0, 1], 1.0))  # nothing left to test on
 
 
 def test_queries_without_a_relevant_item_are_left_out_of_map():
