@@ -161,3 +161,39 @@ def test_eval_data_replaces_the_held_out_split(monkeypatch):
     assert calls == [("mnist", "train", None), ("mnist", "test", None),
                      ("fsdd", "train", 8000), ("espeak", "train", 8000), ("fsdd", "test", 8000)]
     assert len(tr["audio"]) == 12 and len(ev["audio"]) == 6 and len(ev["image"]) == 6
+
+
+def test_load_spec_fills_split_root_and_rate_only_where_the_loader_takes_them(monkeypatch, tmp_path):
+    from textanchor.data.combine import load_spec
+    from textanchor.data.datasets import DATASETS
+
+    calls = []
+
+    def with_all(split="train", root=None, sample_rate=16000, limit=None):
+        calls.append({"split": split, "root": root, "sample_rate": sample_rate, "limit": limit})
+        return toy_audio(1, 0)
+
+    def bare(limit=None):
+        calls.append({"limit": limit})
+        return toy_images(1, 0)
+
+    monkeypatch.setitem(DATASETS._entries, "test_all", with_all)
+    monkeypatch.setitem(DATASETS._entries, "test_bare", bare)
+    load_spec("test_all", {"limit": 3}, "test", str(tmp_path), 8000)
+    load_spec("test_all", {"split": "all", "root": "/x", "sample_rate": 22050}, "test", str(tmp_path), 8000)
+    load_spec("test_all", {}, "train")  # no data root, no modality rate: the loader's defaults
+    load_spec("test_bare", {"limit": 2}, "test", str(tmp_path), 8000)
+    assert calls == [
+        {"split": "test", "root": str(tmp_path / "test_all"), "sample_rate": 8000, "limit": 3},
+        {"split": "all", "root": "/x", "sample_rate": 22050, "limit": None},  # the spec wins
+        {"split": "train", "root": None, "sample_rate": 16000, "limit": None},
+        {"limit": 2},
+    ]
+
+
+def test_pooled_groups_survive_only_when_every_set_has_them():
+    a, b = _set(["zero"], [0, 0], "a"), _set(["zero"], [0], "b")
+    a.groups, b.groups = ["s1", "s2"], ["s3"]
+    assert concat([a, b]).groups == ["s1", "s2", "s3"]
+    b.groups = None
+    assert concat([a, b]).groups is None
