@@ -197,3 +197,11 @@ def test_pooled_groups_survive_only_when_every_set_has_them():
     assert concat([a, b]).groups == ["s1", "s2", "s3"]
     b.groups = None
     assert concat([a, b]).groups is None
+
+
+def test_pooled_sets_keep_modality_and_integer_labels_even_when_one_is_empty():
+    empty = _set(["one"], [], "e")
+    pooled = concat([empty, _set(["zero", "one"], [1, 0], "a")])
+    assert pooled.modality == "audio" and pooled.labels.dtype == np.int64
+    assert [pooled.class_names[y] for y in pooled.labels] == ["one", "zero"]
+    assert concat([empty]).labels.dtype == np.int64 and relabel(empty, ["one"]).dtype == np.int64
