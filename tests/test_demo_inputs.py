@@ -153,6 +153,7 @@ def test_thicken_reaches_the_target_width_symmetrically():
     assert cols.min() + cols.max() == 199 + 200  # symmetric about the original line
     rows = np.flatnonzero(out[:, 200])
     assert rows.min() == 50 - (width - 2) // 2 and rows.max() == 349 + (width - 2) // 2  # a disc, round ends
+    assert out[rows.min()].sum() <= 3  # the cap narrows to a point, as a disc does
 
 
 @pytest.mark.parametrize("channels_first", [False, True])
@@ -208,3 +209,19 @@ def test_clean_text_limits_and_messages():
         clean_text("x" * (MAX_TEXT_CHARS + 1))
     with pytest.raises(InputError, match="Type a word"):
         clean_text("  \n ")
+
+
+def test_ink_and_blank_boundaries(tmp_path):
+    from textanchor.demo.inputs import MIN_INK_PIXELS
+
+    v = _canvas(False, strokes=False)
+    v["layers"][0][100, 50:50 + MIN_INK_PIXELS, 3] = 255  # exactly the minimum: accepted
+    assert sketch_to_image(v).max() == 255
+    v["layers"][0][100, 50, 3] = 0
+    with pytest.raises(InputError, match="too small"):
+        sketch_to_image(v)
+    with pytest.raises(InputError, match="empty"):
+        sketch_to_image({"background": np.zeros((0, 0, 3), np.uint8), "layers": [], "composite": None})
+    exact = tmp_path / "thirty.wav"
+    sf.write(exact, 0.3 * np.sin(np.arange(8000 * 30) / 5), 8000)
+    assert load_recording(str(exact))[0].shape == (8000 * 30,)  # exactly the limit is allowed
