@@ -127,3 +127,31 @@ def test_example_sketch_prepares_like_mnist(image):
         _looks_like_mnist(x)
         cy, cx = _centre_of_mass(x)
         assert abs(cy - 14) <= 1 and abs(cx - 14) <= 1
+
+
+# ----------------------------------------------------------------------------------- natural images
+def test_rgb_preparation_keeps_colours_in_unit_range():
+    """channels=3 (video frames, photos): no inversion, no centring, RGB order and [0, 1] kept,
+    uint8 and float inputs alike, a grey picture repeated on the three channels."""
+    mod = create_modality("image", channels=3, center=False, size=8)
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[..., 0] = 255  # pure red, a light image: never inverted in colour mode
+    rgb[8:, :, 2] = 255
+    x = mod.prepare([rgb])[0].numpy()
+    assert x.shape == (3, 8, 8)
+    np.testing.assert_allclose(x[0], 1.0, atol=1e-5)
+    np.testing.assert_allclose(x[1], 0.0, atol=1e-5)
+    assert x[2, :3].max() < 0.05 and x[2, 5:].min() > 0.95
+    np.testing.assert_allclose(mod.prepare([rgb.astype(np.float32) / 255])[0].numpy(), x, atol=1e-5)
+    grey = np.full((16, 16), 200, np.uint8)
+    np.testing.assert_allclose(mod.prepare([grey])[0].numpy(), 200 / 255, atol=1e-5)
+    rgba = np.dstack([rgb, np.full((16, 16), 255, np.uint8)])
+    np.testing.assert_allclose(mod.prepare([rgba])[0].numpy(), x, atol=1e-5)  # alpha dropped
+
+
+def test_grey_without_centring_is_a_plain_resize():
+    mod = create_modality("image", center=False, size=8)
+    img = np.zeros((32, 32), np.uint8)
+    img[:16, :16] = 255  # top-left quarter, dark background: stays where it is
+    x = mod.prepare([img])[0, 0].numpy()
+    assert x.shape == (8, 8) and x[:3, :3].min() > 0.9 and x[5:, 5:].max() < 0.05
