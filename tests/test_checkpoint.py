@@ -44,6 +44,30 @@ def test_corrupt_folders_give_clear_errors(trained, tmp_path):
         load_checkpoint(bad)
 
 
+def _copy_with_config(src, dst, edit) -> None:
+    shutil.copytree(src, dst)
+    cfg = json.loads((dst / "config.json").read_text())
+    edit(cfg)
+    (dst / "config.json").write_text(json.dumps(cfg))
+
+
+def test_newer_format_version_is_refused(trained, tmp_path):
+    from textanchor.checkpoint import FORMAT_VERSION
+
+    _copy_with_config(trained.checkpoint, tmp_path / "new", lambda c: c.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(CheckpointError, match=f"uses format {FORMAT_VERSION + 1}; this textanchor reads up to {FORMAT_VERSION}"):
+        load_checkpoint(tmp_path / "new")
+    _copy_with_config(trained.checkpoint, tmp_path / "same", lambda c: c.update(format_version=FORMAT_VERSION))
+    assert read_config(tmp_path / "same")["format_version"] == FORMAT_VERSION
+
+
+@pytest.mark.parametrize("key", ["anchor", "class_names", "class_embeddings", "modalities", "templates"])
+def test_missing_key_is_refused_by_name(trained, tmp_path, key):
+    _copy_with_config(trained.checkpoint, tmp_path / "c", lambda c: c.pop(key))
+    with pytest.raises(CheckpointError, match=rf"lacks \['{key}'\]"):
+        load_checkpoint(tmp_path / "c")
+
+
 def test_interrupted_save_keeps_previous_checkpoint(trained, tmp_path, monkeypatch):
     from textanchor import checkpoint as ck
 

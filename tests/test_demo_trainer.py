@@ -67,9 +67,16 @@ def _tiny_config(manifest, epochs: int) -> TrainConfig:
                        epochs=epochs, batch_size=8, lr=5e-3, device="cpu")
 
 
+def finish(run: TrainingRun, timeout: float) -> list:
+    """Stream a run to its end; `stream` returns quietly on its time-out, so say it here."""
+    snaps = list(run.stream(interval=0.1, timeout=timeout))
+    assert run.snapshot.done, f"the run did not finish within {timeout} s: {run.snapshot.status}"
+    return snaps
+
+
 def test_training_run_streams_to_a_checkpoint(manifest, anchor, tmp_path):
     run = TrainingRun(_tiny_config(manifest, 2), tmp_path / "run", anchor=anchor).start()
-    snaps = [(s.step, s.done) for s in run.stream(interval=0.1, timeout=120)]
+    snaps = [(s.step, s.done) for s in finish(run, 120)]
     s = run.snapshot
     assert s.done and s.error is None, s.status
     assert (tmp_path / "run" / "config.json").is_file() and s.checkpoint.endswith("run")
@@ -82,8 +89,7 @@ def test_training_run_stops_cleanly(manifest, anchor, tmp_path):
     run = TrainingRun(_tiny_config(manifest, 50), tmp_path / "run", anchor=anchor)
     run.stop()  # before the first step: it still ends after one step, evaluates and saves
     run.start()
-    for _ in run.stream(interval=0.1, timeout=120):
-        pass
+    finish(run, 120)
     s = run.snapshot
     assert s.done and "stopped" in s.status and len(s.epochs) == 1
     assert (tmp_path / "run" / "model.safetensors").is_file()
@@ -92,10 +98,34 @@ def test_training_run_stops_cleanly(manifest, anchor, tmp_path):
 def test_training_errors_are_reported(anchor, tmp_path):
     cfg = _tiny_config(tmp_path / "missing.csv", 1)
     run = TrainingRun(cfg, tmp_path / "run", anchor=anchor).start()
-    for _ in run.stream(interval=0.1, timeout=60):
-        pass
+    finish(run, 60)
     assert run.snapshot.error and "manifest not found" in run.snapshot.error
     assert "failed" in run.snapshot.progress_html()
+
+
+def test_one_run_per_session_at_a_time(manifest, anchor, tmp_path, monkeypatch):
+    """The "already training" guard: a session cannot start a second run while its first one
+    runs; another session can, and the first session can again once its run ended."""
+    from textanchor.demo import trainer
+    from textanchor.demo.service import DemoService
+
+    monkeypatch.setattr(trainer, "TrainingRun", lambda cfg, out, anchor=None: TrainingRun(cfg, out, anchor=shared))
+    shared = anchor
+    service = DemoService(None, cache_dir=tmp_path, download=False)
+    long = _tiny_config(manifest, 200)
+    first = service.start_training("alice", long)
+    with pytest.raises(InputError, match="still going"):
+        service.start_training("alice", long)
+    other = service.start_training("bob", long)  # someone else's run does not block
+    assert service.stop_training("alice").startswith("Stopping") and service.stop_training("bob").startswith("Stopping")
+    finish(first, 120)
+    finish(other, 120)
+    first.thread.join(30)
+    assert service.stop_training("alice") == "Nothing to stop."
+    again = service.start_training("alice", _tiny_config(manifest, 1))
+    assert again is not first
+    finish(again, 120)
+    assert again.snapshot.error is None, again.snapshot.error
 
 
 def test_gpu_wrapper_is_identity_without_spaces():

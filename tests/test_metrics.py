@@ -188,3 +188,123 @@ def test_evaluation_report_keys_and_ranges():
     assert {f"image/zero_shot_acc/{c}" for c in "abcd"} <= set(named)
     with pytest.raises(ValueError):
         evaluation_report({"image": img}, {"image": yi + 4}, cls)
+
+
+# ------------------------------------------------------------ pinned by mutation testing (issue 12)
+def test_per_class_zero_shot_accuracy_matches_a_loop():
+    rng = np.random.default_rng(7)
+    cls = rng.standard_normal((4, 8)).astype(np.float32)
+    emb, y, _ = _clustered(rng, 60, n_cls=4, dim=8, noise=1.2, centers=cls)
+    y[y == 3] = 2  # class "d" has no items: NaN, not 0
+    r = evaluation_report({"image": emb}, {"image": y}, cls, class_names=list("abcd"), probes=False)
+    pred = [int(np.argmax([_unit(e) @ _unit(c) for c in cls])) for e in emb]
+    for c, name in enumerate("abc"):
+        mine = [p == c for p, t in zip(pred, y) if t == c]
+        assert r[f"image/zero_shot_acc/{name}"] == pytest.approx(np.mean(mine))
+    assert 0 < r["image/zero_shot_acc/a"] < 1  # the data is hard enough for a loop to matter
+    assert np.isnan(r["image/zero_shot_acc/d"])
+
+
+def _probe_reference(emb, y, fraction, seed):
+    """The documented protocol, spelled out: stratified seeded split, then standardised
+    logistic regression on L2-normalised features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    x = _unit(emb.astype(np.float32))
+    n = int(round(fraction * len(y)))
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, train_size=n, random_state=seed, stratify=y)
+    scaler = StandardScaler().fit(x_tr)
+    clf = LogisticRegression(max_iter=2000).fit(scaler.transform(x_tr), y_tr)
+    return clf.score(scaler.transform(x_te), y_te)
+
+
+def test_probes_follow_the_documented_protocol_and_seed():
+    rng = np.random.default_rng(8)
+    emb, y, _ = _clustered(rng, 120, n_cls=4, dim=12, noise=1.5)
+    emb[:, 0] *= 50  # one dominant feature: without standardisation the probe scores differently
+    for fraction in (0.8, 0.2):
+        for seed in (0, 3):
+            assert linear_probe(emb, y, fraction, seed) == pytest.approx(_probe_reference(emb, y, fraction, seed))
+    seed = next(s for s in range(1, 20) if _probe_reference(emb, y, 0.8, s) != _probe_reference(emb, y, 0.8, 0))
+    r = evaluation_report({"image": emb}, {"image": y}, np.eye(4, 12), seed=seed)
+    assert r["image/probe_80_20"] == pytest.approx(_probe_reference(emb, y, 0.8, seed))
+    assert r["image/probe_20_80"] == pytest.approx(_probe_reference(emb, y, 0.2, seed))
+    assert r["image/probe_80_20"] != r["image/probe_20_80"]
+    default = evaluation_report({"image": emb}, {"image": y}, np.eye(4, 12))
+    assert default["image/probe_80_20"] == pytest.approx(_probe_reference(emb, y, 0.8, 0))  # seed 0 by default
+
+
+def test_probe_without_stratification_is_seeded_too():
+    """A class too small for both sides: a plain seeded split of the same size."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(9)
+    emb, y, _ = _clustered(rng, 60, n_cls=3, dim=6, noise=1.5)
+    y[0] = 3  # a class of one item
+    x = _unit(emb)
+    values = set()
+    for seed in (0, 1, 2):
+        x_tr, x_te, y_tr, y_te = train_test_split(x, y, train_size=48, random_state=seed)
+        sc = StandardScaler().fit(x_tr)
+        ref = LogisticRegression(max_iter=2000).fit(sc.transform(x_tr), y_tr).score(sc.transform(x_te), y_te)
+        assert linear_probe(emb, y, 0.8, seed) == pytest.approx(ref)
+        values.add(round(ref, 6))
+    assert len(values) > 1  # the seed matters on this data
+
+
+def test_probe_boundaries():
+    x = np.array([[1, 0], [0, 1], [1, 0.1], [0.1, 1], [1, 0.05]])
+    assert linear_probe(x[:4], [0, 1, 0, 1], 0.5) == 1.0  # 2 training items of 2 classes are enough
+    assert not np.isnan(linear_probe(x, [0, 1, 0, 1, 0], 0.8))  # 1 test item is enough (unstratified)
+    assert np.isnan(linear_probe(x, [0, 0, 0, 0, 0], 0.8))  # one class: nothing to learn
+    assert np.isnan(linear_probe(x[:2], [0, 1], 0.5))  # 1 training item
+    assert np.isnan(linear_probe(x[:4], [0, 1, 0, 1], 1.0))  # nothing left to test on
+
+
+def test_queries_without_a_relevant_item_are_left_out_of_map():
+    q = np.eye(3)
+    g = np.eye(3)[[0, 1]]
+    r = retrieval_metrics(q, [0, 1, 2], g, [0, 1])  # query 2 has nothing relevant
+    assert r["mAP"] == 1.0 and r["P@1"] == pytest.approx(2 / 3)
+    assert np.isnan(retrieval_metrics(q[:1], [5], g, [0, 1])["mAP"])
+
+
+def test_retrieval_input_checks_are_exact():
+    x = np.eye(3)
+    for ql, gl in (([0, 1], [0, 1, 2]), ([0, 1, 2], [0, 1])):  # either side wrong alone
+        with pytest.raises(ValueError, match="disagree in length"):
+            retrieval_metrics(x, ql, x, gl)
+    with pytest.raises(ValueError, match="exclude_self needs query and gallery to be one set; got 3 vs 2"):
+        retrieval_metrics(x, [0, 1, 2], x[:2], [0, 1], exclude_self=True)
+    with pytest.raises(ValueError, match="at least one query and one gallery item"):
+        retrieval_metrics(x[:1], [0], x[:1], [0], exclude_self=True)
+    with pytest.raises(ValueError, match="at least one query"):
+        retrieval_metrics(x[:0], [], x, [0, 1, 2])
+    assert retrieval_metrics(x[:1], [0], x[:1], [0])["P@1"] == 1.0  # a one-item gallery is fine
+    assert retrieval_metrics(x[:2], [0, 0], x[:2], [0, 0], exclude_self=True)["P@1"] == 1.0
+
+
+def test_report_refuses_out_of_range_labels_and_names():
+    cls = np.eye(3)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        evaluation_report({"image": cls}, {"image": [0, 1, 3]}, cls, probes=False)
+    with pytest.raises(ValueError, match="3 embeddings but 2 labels"):
+        evaluation_report({"image": cls}, {"image": [0, 1]}, cls, probes=False)
+    with pytest.raises(ValueError, match="2 class names for 3 class embeddings"):
+        evaluation_report({"image": cls}, {"image": [0, 1, 2]}, cls, class_names=["a", "b"], probes=False)
+
+
+def test_l2_normalize_shapes_dtypes_and_tensors():
+    import torch
+
+    from textanchor.metrics import l2_normalize
+
+    v = l2_normalize(np.array([3.0, 4.0]))  # one vector (D,)
+    assert v.dtype == np.float32 and np.allclose(v, [0.6, 0.8])
+    assert l2_normalize(np.zeros((2, 3))).tolist() == [[0.0] * 3] * 2  # zero rows stay zero
+    t = torch.tensor([[3.0, 4.0]], requires_grad=True)  # a training tensor: detached, not refused
+    assert np.allclose(l2_normalize(t), [[0.6, 0.8]])

@@ -29,6 +29,7 @@ def test_unknown_names_list_known_ones_and_how_to_register():
 
 @pytest.mark.parametrize("name,modality", PAIRS)
 def test_encoder_forward_backward(name, modality):
+    torch.manual_seed(0)
     mod = create_modality(modality)
     shape = mod.encoder_input_shape()
     opts = {"pretrained": False} if name == "resnet18" else {}
@@ -72,6 +73,7 @@ def test_resnet18_without_cached_weights_says_so(monkeypatch):
 
 @pytest.mark.parametrize("name", PROJECTORS.names())
 def test_projector_shapes(name):
+    torch.manual_seed(0)
     p = create_projector(name, 64, 384)
     x = torch.randn(5, 64, requires_grad=True)
     y = p(x)
@@ -99,6 +101,7 @@ def test_loss_finite_and_decreases_toward_target(name):
 
 
 def test_infonce_duplicates_are_not_negatives():
+    torch.manual_seed(0)
     protos = torch.nn.functional.normalize(torch.randn(3, 8), dim=-1)
     labels = torch.tensor([0, 0, 1])
     loss_fn = create_loss("infonce", temperature=0.05)

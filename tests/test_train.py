@@ -64,4 +64,13 @@ def test_seeded_runs_repeat(anchor, toy_data):
 
 def test_pick_device_prefers_requested():
     assert pick_device("cpu") == "cpu"
-    assert pick_device("auto") in {"cuda", "mps", "cpu"}
+    assert pick_device("cuda:1") == "cuda:1"
+
+
+@pytest.mark.parametrize("cuda,mps,expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_pick_device_auto_order(monkeypatch, cuda, mps, expected):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device("auto") == expected

@@ -66,8 +66,10 @@ def _is_blank(img) -> bool:
     a = np.asarray(img)
     if a.size == 0:
         return True
-    if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].max() == 0:
-        return True  # fully transparent
+    if a.ndim == 3 and a.shape[2] == 4:
+        if a[..., 3].max() == 0:
+            return True  # fully transparent
+        a = a[..., :3]  # an opaque flat canvas is blank too: its alpha (255) is not a colour
     return float(a.max()) - float(a.min()) < 8  # one flat colour
 
 
