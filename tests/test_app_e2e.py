@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from textanchor.demo.service import MAX_K
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -25,10 +27,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_app(checkpoint, cache: Path, timeout: float = 600):
-    """Start app.py; returns (process, url, seconds until the page answered)."""
+def launch_app(checkpoint, cache: Path, timeout: float = 600, env: dict | None = None):
+    """Start app.py (in `env`, default this process's); returns (process, url, seconds until the
+    page answered)."""
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+    env = {**(env or os.environ), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "TEXTANCHOR_DATA": str(cache / "no-data")}
     log = open(cache / "app.log", "w")
     t0 = time.time()
@@ -104,7 +107,7 @@ def test_every_event_has_a_named_endpoint(client):
 
 def test_search_with_a_sketch(client, tmp_path):
     out = client.predict(_sketch(_sketch_file(tmp_path)), 4, api_name="/search_sketch")
-    status, label, images, videos, clips, rows = out[0], out[1], out[2], out[3], out[4:-1], out[-1]
+    status, label, images, videos, clips, rows = out[0], out[1], out[2], out[3], out[4:4 + MAX_K], out[-1]
     assert "sketch reads as" in status
     assert label["label"] in ("zero", "one", "two")
     assert len(images) == 4 and all(" · " in im["caption"] for im in images)
