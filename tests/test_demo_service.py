@@ -231,3 +231,22 @@ def test_zip_checkpoint(service, trained):
 
     path = service.zip_checkpoint(trained.checkpoint)
     assert {n.split("/")[-1] for n in zipfile.ZipFile(path).namelist()} >= {"config.json", "model.safetensors"}
+
+
+def test_plugin_modality_gallery_source_train_choice_and_marker(monkeypatch):
+    """A modality beyond image and audio: its gallery is the test split of a data set declared
+    for it, the Train tab offers that set, the map gives it a shape of its own."""
+    from textanchor.data import DATASETS
+    from textanchor.demo.explore import SYMBOLS, symbols
+    from textanchor.demo.gallery import registered_source
+    from textanchor.demo.trainer import data_choices
+
+    with pytest.raises(ValueError, match="no registered data set declares modality 'smell'"):
+        registered_source("smell")
+    DATASETS.discover()
+    monkeypatch.setitem(DATASETS.meta, "sniffs", {"modality": "smell"})
+    src = registered_source("smell")
+    assert (src.modality, src.dataset, src.options) == ("smell", "sniffs", {"split": "test"})
+    assert data_choices()["sniffs (smell data set)"] == ("smell", "sniffs", {})
+    shapes = symbols({"image", "audio", "smell"})
+    assert shapes["image"] == SYMBOLS["image"] and shapes["smell"] not in SYMBOLS.values()
