@@ -5,5 +5,6 @@ from .datasets import DATASETS, load_dataset
 # Imported for their side effect: each module registers its loader in DATASETS.
 from . import audiomnist, digits, espeak, fsdd, manifest, mnist  # noqa: E402,F401
 from . import video  # noqa: E402,F401
+from . import handwritten, photos, rendered  # noqa: E402,F401
 
 __all__ = ["DATASETS", "DIGIT_NAMES", "DataError", "ItemSet", "load_dataset"]
