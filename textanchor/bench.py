@@ -73,6 +73,8 @@ def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, 
         for s in specs + evals:
             if s.name == "mnist" and mnist_limit:
                 s.options["limit"] = mnist_limit
+            if s.name == "mnist_photos" and mnist_limit:  # keep the recipe's 1 photo per 5 digits
+                s.options["limit"] = mnist_limit // 5
             if s.name == "fsdd" and audio_holdout:
                 s.options.update(audio_holdout)
         train_sets[m] = concat([load_spec(s.name, s.options, "train", cfg.data_root, sr) for s in specs])
