@@ -20,7 +20,7 @@ PENS = np.array([[0.10, 0.15, 0.55], [0.08, 0.08, 0.10], [0.15, 0.20, 0.30], [0.
 
 def _smooth_noise(rng: np.random.Generator, side: int, scale: float) -> np.ndarray:
     """(side, side) noise with structures about `scale` px across, unit standard deviation."""
-    n = cv2.GaussianBlur(rng.normal(size=(side, side)).astype(np.float32), (0, 0), scale)
+    n = cv2.GaussianBlur(rng.standard_normal((side, side), np.float32), (0, 0), scale)
     return n / max(float(n.std()), 1e-6)
 
 
@@ -52,17 +52,18 @@ def simulate_photo(ink: np.ndarray, rng: np.random.Generator, side: int = 128) -
     # Paper: a light tint, slow blotches and fine grain.
     tone = rng.uniform(0.62, 0.95)
     paper = np.clip(tone + rng.normal(0, 0.02, 3), 0, 1).astype(np.float32)
-    tex = 0.03 * _smooth_noise(rng, side, side / 8) + 0.015 * rng.normal(size=(side, side))
-    img = (paper[None, None, :] + tex[..., None]) * (1 - alpha) + PENS[rng.integers(len(PENS))][None, None, :] * alpha
+    tex = 0.03 * _smooth_noise(rng, side, side / 8) + 0.015 * rng.standard_normal((side, side), np.float32)
+    pen = PENS[rng.integers(len(PENS))].astype(np.float32)
+    img = (paper[None, None, :] + tex[..., None]) * (1 - alpha) + pen[None, None, :] * alpha
     if rng.random() < 0.1:  # chalk on a blackboard
         img = 1.0 - img
     # Light: a gradient across the page and, often, the soft shadow of the phone or a hand.
-    yy, xx = np.mgrid[:side, :side] / side
+    yy, xx = np.mgrid[:side, :side].astype(np.float32) / side
     ang = rng.uniform(0, 2 * np.pi)
-    light = 1.0 + rng.uniform(0.1, 0.45) * ((np.cos(ang) * (xx - 0.5) + np.sin(ang) * (yy - 0.5)))
+    light = np.float32(1.0) + np.float32(rng.uniform(0.1, 0.45)) * (np.float32(np.cos(ang)) * (xx - 0.5) + np.float32(np.sin(ang)) * (yy - 0.5))
     if rng.random() < 0.6:
         cy, cx, r = rng.uniform(-0.2, 1.2), rng.uniform(-0.2, 1.2), rng.uniform(0.2, 0.6)
-        light = light * (1 - rng.uniform(0.2, 0.5) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r)))
+        light = light * (1 - np.float32(rng.uniform(0.2, 0.5)) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / np.float32(2 * r * r)))
     img = np.clip(img * light[..., None], 0, 1).astype(np.float32)
     # Pose: the camera is never quite square to the page.
     d = 0.08 * side
@@ -73,7 +74,7 @@ def simulate_photo(ink: np.ndarray, rng: np.random.Generator, side: int = 128) -
     sigma = rng.uniform(0.0, 1.2)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
-    img = np.clip(img + rng.normal(0, rng.uniform(0.0, 0.03), img.shape), 0, 1)
+    img = np.clip(img + rng.uniform(0.0, 0.03) * rng.standard_normal(img.shape, np.float32), 0, 1)
     u8 = (img * 255).round().astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", u8[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy() if ok else u8
