@@ -116,6 +116,16 @@ def test_small_noise_and_border_blobs_are_dropped():
     assert ink[:, :8].max() == 0 and ink[20, 180] == 0 and ink.max() == 1
 
 
+def test_ruled_paper_lines_are_not_ink():
+    img = np.full((240, 240), 235, np.uint8)
+    for y in range(20, 240, 30):  # blue-grey ruled lines, slightly slanted, across the page
+        cv2.line(img, (0, y), (239, y + 4), 150, 2)
+    img[_seven(240, 10) > 0] = 30
+    ink = extract_ink(img)
+    assert ink[5:15].max() == 0 and ink[225:].max() == 0  # lines away from the digit: gone
+    assert _close_to_reference(center_digit(ink)) > 0.9  # lines crossing it: gone too
+
+
 def test_exif_orientation_is_applied(tmp_path):
     im = Image.fromarray(255 - _seven())
     exif = Image.Exif()

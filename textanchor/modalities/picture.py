@@ -165,6 +165,7 @@ def _digit_components(ink: np.ndarray, scale: float = 1.0) -> np.ndarray:
     strong = float(np.percentile(ink[ink > otsu / 255.0], 90)) if (ink > otsu / 255.0).any() else float(ink.max())
     t = max(otsu / 255.0, 0.35 * strong, MIN_CONTRAST / 2)
     mask = (ink > t).astype(np.uint8)
+    mask[ruled_lines(mask)] = 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         raise NoDigitError("No digit found: the picture is blank or too faint. Write the digit darker or larger.")
@@ -192,6 +193,30 @@ def _digit_components(ink: np.ndarray, scale: float = 1.0) -> np.ndarray:
     # Keep the antialiased rim of the kept strokes, not just the thresholded core.
     sel = cv2.dilate(sel.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     return np.clip(np.where(sel, ink, 0.0) / max(strong, 1e-3), 0.0, 1.0).astype(np.float32)
+
+
+def ruled_lines(mask: np.ndarray) -> np.ndarray:
+    """Boolean mask of the thin straight lines that run across the whole picture: ruled or
+    squared paper, a page edge. A line is a run of short straight pieces (1/8 of the side, so
+    a line a few degrees off level still counts) spanning 90% of the picture; of it, only the
+    pixels in a cross-section at most 2.5% of the picture thick are returned, so a digit's
+    stroke that crosses or rides on a line keeps its pixels there."""
+    H, W = mask.shape
+    out = np.zeros((H, W), bool)
+    for horizontal in (True, False):
+        side, across = (W, H) if horizontal else (H, W)
+        k = (max(3, side // 8), 1) if horizontal else (1, max(3, side // 8))
+        run = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, k))
+        n, lab, st, _ = cv2.connectedComponentsWithStats(run, connectivity=8)
+        span = st[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        extent = st[1:, cv2.CC_STAT_HEIGHT if horizontal else cv2.CC_STAT_WIDTH]
+        hit = (span >= 0.9 * side) & (extent <= 0.15 * across)
+        if hit.any():
+            w = max(2, int(0.025 * across)) + 2
+            stroke = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(
+                cv2.MORPH_RECT, (1, w) if horizontal else (w, 1))).astype(bool)  # runs across the line: strokes
+            out |= np.isin(lab, np.flatnonzero(hit) + 1) & ~stroke
+    return out
 
 
 def _holes(sel: np.ndarray) -> int:
