@@ -16,7 +16,7 @@ def _pick(b: int, probs: list[float], generator, device) -> torch.Tensor:
     return torch.multinomial(torch.tensor(probs), b, replacement=True, generator=generator).to(device)
 
 
-def stroke_jitter(x: torch.Tensor, generator=None, p_thin: float = 0.15, p_thick: float = 0.25) -> torch.Tensor:
+def stroke_jitter(x: torch.Tensor, generator=None, p_thin: float = 0.1, p_thick: float = 0.2) -> torch.Tensor:
     """Grey erosion or dilation by one pixel (3x3), per item: (B, C, H, W) -> same."""
     choice = _pick(x.shape[0], [p_thin, 1 - p_thin - p_thick, p_thick], generator, x.device).view(-1, 1, 1, 1)
     thin = -F.max_pool2d(-x, 3, 1, 1)
@@ -24,7 +24,7 @@ def stroke_jitter(x: torch.Tensor, generator=None, p_thin: float = 0.15, p_thick
     return torch.where(choice == 0, thin, torch.where(choice == 2, thick, x))
 
 
-def photometric(x: torch.Tensor, generator=None, min_gain: float = 0.5, noise: float = 0.04) -> torch.Tensor:
+def photometric(x: torch.Tensor, generator=None, min_gain: float = 0.6, noise: float = 0.03) -> torch.Tensor:
     """Faint ink (gain in [min_gain, 1]) and sensor / paper grain (Gaussian, half the items)."""
     b = x.shape[0]
     gain = min_gain + (1 - min_gain) * torch.rand(b, 1, 1, 1, generator=generator).to(x.device)
@@ -37,18 +37,19 @@ class DigitAugment:
     """Stroke width, affine, perspective, elastic, blur, gain and noise, in that order.
 
     Args: rotate_deg, shift (fraction of the side), scale: the affine ranges; the rest are
-    fixed at values checked by eye on MNIST and on prepared phone photos.
+    fixed at values checked by eye on MNIST and on prepared phone photos, kept mild because
+    the recipe has only 3 epochs to reach MNIST's accuracy.
     """
 
     def __init__(self, rotate_deg: float = 10.0, shift: float = 0.1, scale: float = 0.1):
         import kornia.augmentation as K
 
         self.geometry = K.AugmentationSequential(
-            K.RandomAffine(degrees=rotate_deg, translate=(shift, shift), scale=(1 - scale, 1 + scale), shear=8.0, p=1.0),
-            K.RandomPerspective(distortion_scale=0.25, p=0.3),
+            K.RandomAffine(degrees=rotate_deg, translate=(shift, shift), scale=(1 - scale, 1 + scale), shear=5.0, p=1.0),
+            K.RandomPerspective(distortion_scale=0.2, p=0.25),
             # A smooth displacement field a few pixels across: the wobble of a hand-drawn line.
-            K.RandomElasticTransform(kernel_size=(15, 15), sigma=(4.0, 4.0), alpha=(0.6, 0.6), p=0.3),
-            K.RandomGaussianBlur((3, 3), sigma=(0.3, 1.0), p=0.25),
+            K.RandomElasticTransform(kernel_size=(15, 15), sigma=(4.0, 4.0), alpha=(0.6, 0.6), p=0.2),
+            K.RandomGaussianBlur((3, 3), sigma=(0.3, 1.0), p=0.2),
         )
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
