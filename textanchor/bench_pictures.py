@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 SKETCH_CASES = ("opaque_layer", "fat_white_on_black", "dot", "blank")
 
