@@ -121,7 +121,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
                                                   canvas_size=(400, 400), layers=False, elem_id="sketch",
                                                   brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"))
                         sketch_btn = gr.Button("Search with the drawing", variant="primary", elem_id="search-sketch")
-                        with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=True):
+                        with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=False, elem_id="photo-box"):
                             photo = gr.Image(label="A photo of one handwritten digit", type="filepath", height=180,
                                              sources=["upload", "clipboard"], elem_id="photo-in")
                             photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")

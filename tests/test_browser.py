@@ -159,6 +159,8 @@ def test_upload_a_photo_in_the_search_tab(page, app, tmp_path):
     page.get_by_role("tab", name="Search").click()
     page.locator("#clear").click()
     page.wait_for_function("document.querySelector('#search-status').innerText.includes('Draw, record')")
+    if not page.locator("#photo-in").is_visible():
+        page.get_by_text("Or upload a photo of a digit").click()  # the accordion starts closed
     page.locator("#photo-in input[type=file]").set_input_files(str(path))
     page.wait_for_function("(() => { const t = document.querySelector('#search-status').innerText;"
                            " return t.includes('reads as') || t.includes('⚠'); })()", timeout=60_000)

@@ -20,16 +20,12 @@ class SketchOrPicture(GradioRootModel):
 from gradio.events import Dependency
 
 class PictureSketchpad(gr.Sketchpad):
-    """gr.Sketchpad whose input is the editor payload or a plain image file (API clients)."""
+    """gr.Sketchpad whose input may also be a plain image file (API clients)."""
 
-    data_model = SketchOrPicture
+    data_model = EditorDataOrPicture
 
-    def preprocess(self, payload):
-        """Editor payload -> the Sketchpad's usual dict; a bare file -> its path (str)."""
-        p = payload.root if isinstance(payload, GradioRootModel) else payload
-        if isinstance(p, FileData):
-            return p.path
-        return super().preprocess(p)
+    def get_block_name(self) -> str:
+        return "imageeditor"
     from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
     from gradio.blocks import Block
     if TYPE_CHECKING:
