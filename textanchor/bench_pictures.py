@@ -6,8 +6,9 @@ Rows (flat keys, all measured in the run):
   pictures/mnist_test/acc                     MNIST test, zero-shot
   pictures/synthetic/{font,strokes,all}/acc   simulated phone photos of font and drawn digits
   pictures/sketch/<case>                      1 when right (a label, or a message for no digit)
-  pictures/cost/...                           preparing MNIST and photos, augmenting a batch,
-                                              against a plain resize and a training step
+  pictures/cost/...                           CPU cost of preparing MNIST and photos and of
+                                              augmenting a batch, against a plain resize and a
+                                              training step
 """
 from __future__ import annotations
 
@@ -93,8 +94,9 @@ def section_pictures(data_root: str | None, checkpoint: Path, log=print, quick: 
 
 
 def _costs(emb, items, log, n: int = 2000) -> dict:
-    """Seconds per item of the picture path on MNIST-sized items and on 96 px photos, each
-    against a plain resize of the same items, and one augmented batch against a training step."""
+    """CPU seconds per item of the picture path on MNIST-sized items and on 96 px photos, each
+    against a plain resize of the same items, and one augmented batch against a training step.
+    CPU time, not wall time: the figures must not depend on what else shares the machine."""
     import cv2
 
     from .data.photos import photos_of
@@ -104,28 +106,28 @@ def _costs(emb, items, log, n: int = 2000) -> dict:
     photos = photos_of(items[:200], np.random.default_rng(0), 96)
     rows = {}
     for name, xs in (("mnist", items), ("photo96", photos)):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         mod.prepare(xs)
-        prep = (time.perf_counter() - t0) / len(xs)
-        t0 = time.perf_counter()
+        prep = (time.process_time() - t0) / len(xs)
+        t0 = time.process_time()
         [cv2.resize(np.asarray(x, np.float32), (28, 28), interpolation=cv2.INTER_AREA) for x in xs]
-        base = (time.perf_counter() - t0) / len(xs)
+        base = (time.process_time() - t0) / len(xs)
         rows[f"pictures/cost/prepare_{name}_ms"] = prep * 1e3
         rows[f"pictures/cost/prepare_{name}_vs_resize"] = prep / max(base, 1e-9)
     rows["pictures/cost/prepare_60k_mnist_s"] = rows["pictures/cost/prepare_mnist_ms"] * 60
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     photos_of(items[:200], np.random.default_rng(1), 96)
-    rows["pictures/cost/render_photo96_ms"] = (time.perf_counter() - t0) / 200 * 1e3
+    rows["pictures/cost/render_photo96_ms"] = (time.process_time() - t0) / 200 * 1e3
     x = mod.prepare(items[:128])
     br = emb.branch("image").train()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(5):
         mod.augment(x)
-    aug = (time.perf_counter() - t0) / 5
-    t0 = time.perf_counter()
+    aug = (time.process_time() - t0) / 5
+    t0 = time.process_time()
     for _ in range(5):
         br(x).square().mean().backward()
-    step = (time.perf_counter() - t0) / 5
+    step = (time.process_time() - t0) / 5
     br.eval()
     rows["pictures/cost/augment_batch128_ms"] = aug * 1e3
     rows["pictures/cost/augment_vs_train_step"] = aug / step
