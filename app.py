@@ -65,6 +65,7 @@ import gradio as gr  # noqa: E402
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.clips import GalleryClip  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
+from textanchor.demo.picture_input import PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
 from textanchor.demo.trainer import data_choices, gpu, recipe_from_form  # noqa: E402
@@ -112,7 +113,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     def show_inputs(request: gr.Request):
         """Each query input visible when the visitor's model has its modality."""
         have = set(service.query_modalities(_sid(request)))
-        return [gr.update(visible=m in have) for m in ("image", "image", "audio", "audio", *PLUGIN_MODALITIES)]
+        return [gr.update(visible=m in have) for m in ("image", "image", "image", "audio", "audio", *PLUGIN_MODALITIES)]
 
     def search_sketch(sketch, k, request: gr.Request):
         return search_outputs(service.search("image", sketch, k, session=_sid(request)))
@@ -127,7 +128,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         return search_outputs(service.search("video", video, k, session=_sid(request)))
 
     def clear():
-        return [None, "", None, "Draw, record or type a query.", None, [], [],
+        return [None, "", None, None, "Draw, record or type a query.", None, [], [],
                 *[gr.update(value=None, visible=False)] * (2 * MAX_K), {}, None]
 
     def draw_map(method, dim, query, request: gr.Request):
@@ -194,12 +195,17 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
             with gr.Tab("Search", id="search"):
                 with gr.Row():
                     with gr.Column(scale=2):
-                        sketch = gr.Sketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
-                                              canvas_size=(400, 400), layers=False, elem_id="sketch",
-                                              brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"),
-                                              visible="image" in have)
+                        sketch = PictureSketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
+                                                  canvas_size=(400, 400), layers=False, elem_id="sketch",
+                                                  brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"),
+                                                  visible="image" in have)
                         sketch_btn = gr.Button("Search with the drawing", variant="primary", elem_id="search-sketch",
                                                visible="image" in have)
+                        with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=False,
+                                          elem_id="photo-box", visible="image" in have) as photo_box:
+                            photo = gr.Image(label="A photo of one handwritten digit", type="filepath", height=180,
+                                             sources=["upload", "clipboard"], elem_id="photo-in")
+                            photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")
                         audio = gr.Audio(label="Say a digit (or upload a file)", sources=["microphone", "upload"],
                                          type="filepath", elem_id="audio-in", visible="audio" in have)
                         audio_btn = gr.Button("Search with the recording", variant="primary", visible="audio" in have)
@@ -322,6 +328,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         # keep both cores busy while others wait on the network.
         fast = dict(concurrency_id="search", concurrency_limit=search_concurrency)
         sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch", **fast)
+        photo_btn.click(search_sketch, [photo, k], outs, api_name="search_image", **fast)
+        photo.upload(search_sketch, [photo, k], outs, api_name=False, **fast)
         audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio", **fast)
         audio.stop_recording(search_audio, [audio, k], outs, api_name=False, **fast)
         text_btn.click(search_text, [text, k], outs, api_name="search_text", **fast)
@@ -329,10 +337,10 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         video_btn.click(search_video, [video, k], outs, api_name="search_video", **fast)
         for m, inp, btn in zip(PLUGIN_MODALITIES, plugin_inputs, plugin_btns):
             btn.click(plugin_search(m), [inp, k], outs, api_name=f"search_{m}", **fast)
-        toggles = [sketch, sketch_btn, audio, audio_btn, *plugin_boxes]
+        toggles = [sketch, sketch_btn, photo_box, audio, audio_btn, *plugin_boxes]
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
-        clear_btn.click(clear, None, [audio, text, video, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
+        clear_btn.click(clear, None, [audio, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):

@@ -123,6 +123,20 @@ def test_sketch_search_returns_labelled_results(service):
     assert abs(sum(v.top_classes.values()) - 1) < 0.05 or len(v.top_classes) == 3
 
 
+def test_photo_search_takes_a_path_pil_or_array(service, tmp_path):
+    from PIL import Image
+
+    photo = np.full((240, 240, 3), 200, np.uint8)
+    photo[30:210, 115:123] = (40, 40, 120)  # a blue pen stroke on grey paper
+    photo = (photo * np.linspace(1.0, 0.7, 240)[None, :, None]).astype(np.uint8)  # light falls off
+    Image.fromarray(photo).save(tmp_path / "photo.jpg")
+    for value in (str(tmp_path / "photo.jpg"), Image.fromarray(photo), photo):
+        v = service.search("image", value, 3)
+        assert "reads as" in v.status and v.query is not None, v.status
+    v = service.search("image", np.full((100, 100, 3), 200, np.uint8), 3)
+    assert v.status.startswith("⚠️") and "blank" in v.status
+
+
 def test_audio_and_text_search(service, tmp_path):
     import soundfile as sf
 

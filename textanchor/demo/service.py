@@ -188,7 +188,8 @@ class DemoService:
 
     # ------------------------------------------------------------------------ search
     def search(self, modality: str, value, k: int = 6, session: str | None = None) -> SearchView:
-        """One query from the page or the API. modality: "image" (a Sketchpad value or image),
+        """One query from the page or the API. modality: "image" (a Sketchpad value, or a picture:
+        a file path, PIL image or array, read by `inputs.sketch_to_image`),
         "audio" ((rate, samples) or a file path), "text" or "video" (an uploaded file path;
         it needs the model's image branch, its sound is used when the model has an audio one),
         or any other modality of the model: the value of its `Modality.query_component`, read
