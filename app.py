@@ -65,9 +65,16 @@ import gradio as gr  # noqa: E402
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.clips import GalleryClip  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
+from textanchor.demo.picture_input import PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
-from textanchor.demo.trainer import DATA_CHOICES, gpu, recipe_from_form  # noqa: E402
+from textanchor.demo.trainer import data_choices, gpu, recipe_from_form  # noqa: E402
+from textanchor.modalities import MODALITIES, create_modality  # noqa: E402
+
+# Modalities whose Search inputs come from `Modality.query_component` (a plugin's); image and
+# audio keep the hand-made drawing and microphone inputs below.
+PLUGIN_MODALITIES = [m for m in MODALITIES.names() if m not in ("image", "audio")]
+QUERY_INPUTS = {"file": gr.File, "sketchpad": gr.Sketchpad, "image": gr.Image, "audio": gr.Audio}
 
 
 def _device() -> str:
@@ -88,9 +95,25 @@ def _sid(request: gr.Request | None) -> str | None:
 def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     # ----------------------------------------------------------------------- handlers
     def search_outputs(view):
-        clips = [gr.update(value=p, label=c, visible=True) for p, c in view.clips]
-        clips += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(view.clips))
-        return [view.status, view.top_classes or None, view.images, view.videos, *clips, view.rows, view.query]
+        # Other modalities' results, drawn by their Modality.render: images join the gallery,
+        # sounds the players, plots fill the plot slots.
+        extra = {kind: [(v, c) for k_, v, c in view.rendered if k_ == kind] for kind in ("image", "audio", "plot")}
+        clips = [gr.update(value=p, label=c, visible=True) for p, c in [*view.clips, *extra["audio"]][:MAX_K]]
+        clips += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(clips))
+        plots = [gr.update(value=f, label=c, visible=True) for f, c in extra["plot"][:MAX_K]]
+        plots += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(plots))
+        return [view.status, view.top_classes or None, [*view.images, *extra["image"]], view.videos, *clips,
+                *plots, view.rows, view.query]
+
+    def plugin_search(modality):
+        def handler(value, k, request: gr.Request):
+            return search_outputs(service.search(modality, value, k, session=_sid(request)))
+        return handler
+
+    def show_inputs(request: gr.Request):
+        """Each query input visible when the visitor's model has its modality."""
+        have = set(service.query_modalities(_sid(request)))
+        return [gr.update(visible=m in have) for m in ("image", "image", "image", "audio", "audio", *PLUGIN_MODALITIES)]
 
     def search_sketch(sketch, k, request: gr.Request):
         return search_outputs(service.search("image", sketch, k, session=_sid(request)))
@@ -105,14 +128,18 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         return search_outputs(service.search("video", video, k, session=_sid(request)))
 
     def clear():
-        return [None, "", None, "Draw, record or type a query.", None, [], [],
-                *[gr.update(value=None, visible=False)] * MAX_K, {}, None]
+        return [None, "", None, None, "Draw, record or type a query.", None, [], [],
+                *[gr.update(value=None, visible=False)] * (2 * MAX_K), {}, None]
 
     def draw_map(method, dim, query, request: gr.Request):
         return service.map(MAP_METHODS[method], int(dim[0]), query, session=_sid(request))
 
     def pick(item_id, request: gr.Request):
         return service.pick(item_id, session=_sid(request))
+
+    def pick_view(item_id, request: gr.Request):  # a plugin modality's item, drawn by its render()
+        fig = service.pick_render(item_id, session=_sid(request))
+        return gr.update(value=fig, visible=fig is not None)
 
     def train(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr, anchor, templates,
               videos, natural_video, request: gr.Request):
@@ -163,17 +190,32 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                     "(all-MiniLM-L6-v2): a drawn 7 and a spoken *seven* land next to the word “seven”.")
         banner = gr.Markdown(service.status(), elem_id="banner", label="model and gallery")
         query_state = gr.State(None)  # this visitor's latest query, starred on the map
+        have = set(service.query_modalities())  # the default model's; a visitor's own: show_inputs
         with gr.Tabs():
             with gr.Tab("Search", id="search"):
                 with gr.Row():
                     with gr.Column(scale=2):
-                        sketch = gr.Sketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
-                                              canvas_size=(400, 400), layers=False, elem_id="sketch",
-                                              brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"))
-                        sketch_btn = gr.Button("Search with the drawing", variant="primary", elem_id="search-sketch")
+                        sketch = PictureSketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
+                                                  canvas_size=(400, 400), layers=False, elem_id="sketch",
+                                                  brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"),
+                                                  visible="image" in have)
+                        sketch_btn = gr.Button("Search with the drawing", variant="primary", elem_id="search-sketch",
+                                               visible="image" in have)
+                        with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=False,
+                                          elem_id="photo-box", visible="image" in have) as photo_box:
+                            photo = gr.Image(label="A photo of one handwritten digit", type="filepath", height=180,
+                                             sources=["upload", "clipboard"], elem_id="photo-in")
+                            photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")
                         audio = gr.Audio(label="Say a digit (or upload a file)", sources=["microphone", "upload"],
-                                         type="filepath", elem_id="audio-in")
-                        audio_btn = gr.Button("Search with the recording", variant="primary")
+                                         type="filepath", elem_id="audio-in", visible="audio" in have)
+                        audio_btn = gr.Button("Search with the recording", variant="primary", visible="audio" in have)
+                        plugin_boxes, plugin_inputs, plugin_btns = [], [], []
+                        for m in PLUGIN_MODALITIES:  # one input per registered modality, shown when the model has it
+                            kind, kwargs = create_modality(m).query_component()
+                            with gr.Group(visible=m in have) as box:
+                                plugin_inputs.append(QUERY_INPUTS[kind](**kwargs, elem_id=f"{m}-in"))
+                                plugin_btns.append(gr.Button(f"Search with the {m} item", variant="primary"))
+                            plugin_boxes.append(box)
                         text = gr.Textbox(label="Or type any text", placeholder="seven, the number three, nine ...")
                         text_btn = gr.Button("Search with the text", variant="primary")
                         k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)")
@@ -195,6 +237,10 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                             with gr.Row():
                                 clips += [GalleryClip(visible=False, interactive=False, elem_classes="clip", label=f"clip {2 * row + j + 1}")
                                           for j in range(2)]
+                        plots = []
+                        for row in range(MAX_K // 2):  # results of modalities shown as plots (a plugin's)
+                            with gr.Row():
+                                plots += [gr.Plot(visible=False, label=f"result {2 * row + j + 1}") for j in range(2)]
                         with gr.Accordion("Results as JSON", open=False):
                             rows = gr.JSON(elem_id="result-json", label="results")
                 with gr.Row():
@@ -217,6 +263,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 with gr.Row():
                     pick_img = gr.Image(label="Image", interactive=False, height=200)
                     pick_audio = gr.Audio(label="Clip", interactive=False)
+                pick_plot = gr.Plot(label="Item", visible=False)  # items of a plugin modality
 
             with gr.Tab("Train", id="train"):
                 lim = service.limits
@@ -226,7 +273,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                             "a model you train or load is yours alone (other visitors keep the default).")
                 with gr.Row():
                     with gr.Column():
-                        data = gr.CheckboxGroup(list(DATA_CHOICES), value=[k for k in DATA_CHOICES if "offline" in k],
+                        choices = data_choices()  # the built-in sets and every plugin modality's registered ones
+                        data = gr.CheckboxGroup(list(choices), value=[k for k in choices if "offline" in k],
                                                 label="Training data")
                         manifest = gr.File(label="…or a CSV manifest (path,text; files on the server)",
                                            file_types=[".csv"], type="filepath", height=120)
@@ -275,37 +323,44 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 recipe_json = gr.JSON(recipe, label="Recipe")
 
         # ------------------------------------------------------------------- events
-        outs = [status, zero_shot, images, videos, *clips, rows, query_state]
+        outs = [status, zero_shot, images, videos, *clips, *plots, rows, query_state]
         # Searches share one concurrency group: each is ~10 ms of model work, so several at once
         # keep both cores busy while others wait on the network.
         fast = dict(concurrency_id="search", concurrency_limit=search_concurrency)
         sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch", **fast)
+        photo_btn.click(search_sketch, [photo, k], outs, api_name="search_image", **fast)
+        photo.upload(search_sketch, [photo, k], outs, api_name=False, **fast)
         audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio", **fast)
         audio.stop_recording(search_audio, [audio, k], outs, api_name=False, **fast)
         text_btn.click(search_text, [text, k], outs, api_name="search_text", **fast)
         text.submit(search_text, [text, k], outs, api_name=False, **fast)
         video_btn.click(search_video, [video, k], outs, api_name="search_video", **fast)
+        for m, inp, btn in zip(PLUGIN_MODALITIES, plugin_inputs, plugin_btns):
+            btn.click(plugin_search(m), [inp, k], outs, api_name=f"search_{m}", **fast)
+        toggles = [sketch, sketch_btn, photo_box, audio, audio_btn, *plugin_boxes]
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
-        clear_btn.click(clear, None, [audio, text, video, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
+        clear_btn.click(clear, None, [audio, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):
             trigger(draw_map, map_inputs, [plot, map_msg], api_name=False, concurrency_id="search")
         redraw.click(draw_map, map_inputs, [plot, map_msg], api_name="map", concurrency_id="search")
-        pick_btn.click(pick, [pick_id], [pick_img, pick_audio, pick_md], api_name="pick", concurrency_id="search")
-        pick_id.submit(pick, [pick_id], [pick_img, pick_audio, pick_md], api_name=False, concurrency_id="search")
+        for ev, name in ((pick_btn.click, "pick"), (pick_id.submit, False)):
+            ev(pick, [pick_id], [pick_img, pick_audio, pick_md], api_name=name, concurrency_id="search").then(
+                pick_view, [pick_id], pick_plot, api_name=False, concurrency_id="search")
 
         train_btn.click(gpu(train), [data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
                                      anchor, templates, videos_path, natural_video],
                         [progress, loss_plot, epoch_table, final, trained], api_name="train", concurrency_limit=1)
         stop_btn.click(stop, None, train_msg, api_name="stop_training")
-        use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate")
+        use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate").then(
+            show_inputs, None, toggles, api_name=False)
         dl_btn.click(download, trained, dl_file, api_name="download")
 
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
-                       api_name="load_checkpoint")
+                       api_name="load_checkpoint").then(show_inputs, None, toggles, api_name=False)
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from textanchor.demo.inputs import InputError, clean_text, load_recording, sketch_to_image, thicken
+from textanchor.demo.inputs import InputError, clean_text, load_recording, sketch_to_image
 
 
 def _canvas(dark: bool, strokes: bool = True, size: int = 200) -> dict:
@@ -48,15 +48,6 @@ def test_uploaded_picture_dark_ink_on_white_is_inverted():
     for value in (pic, {"background": pic, "layers": [], "composite": pic}):
         img = sketch_to_image(value)
         assert img[30, 31] > 200 and img[5, 5] < 10
-
-
-def test_thicken_widens_thin_strokes_only():
-    thin = np.zeros((400, 400), np.float32)
-    thin[50:350, 198:202] = 1.0  # 4 px wide, 300 px tall: far thinner than MNIST's proportions
-    assert (thicken(thin) > 0.5).sum() > 4 * (thin > 0.5).sum()
-    thick = np.zeros((28, 28), np.float32)
-    thick[4:24, 12:16] = 1.0
-    np.testing.assert_array_equal(thicken(thick), thick)
 
 
 def test_recording_any_rate_stereo_int16():

@@ -123,6 +123,20 @@ def test_sketch_search_returns_labelled_results(service):
     assert abs(sum(v.top_classes.values()) - 1) < 0.05 or len(v.top_classes) == 3
 
 
+def test_photo_search_takes_a_path_pil_or_array(service, tmp_path):
+    from PIL import Image
+
+    photo = np.full((240, 240, 3), 200, np.uint8)
+    photo[30:210, 115:123] = (40, 40, 120)  # a blue pen stroke on grey paper
+    photo = (photo * np.linspace(1.0, 0.7, 240)[None, :, None]).astype(np.uint8)  # light falls off
+    Image.fromarray(photo).save(tmp_path / "photo.jpg")
+    for value in (str(tmp_path / "photo.jpg"), Image.fromarray(photo), photo):
+        v = service.search("image", value, 3)
+        assert "reads as" in v.status and v.query is not None, v.status
+    v = service.search("image", np.full((100, 100, 3), 200, np.uint8), 3)
+    assert v.status.startswith("⚠️") and "blank" in v.status
+
+
 def test_audio_and_text_search(service, tmp_path):
     import soundfile as sf
 
@@ -231,3 +245,22 @@ def test_zip_checkpoint(service, trained):
 
     path = service.zip_checkpoint(trained.checkpoint)
     assert {n.split("/")[-1] for n in zipfile.ZipFile(path).namelist()} >= {"config.json", "model.safetensors"}
+
+
+def test_plugin_modality_gallery_source_train_choice_and_marker(monkeypatch):
+    """A modality beyond image and audio: its gallery is the test split of a data set declared
+    for it, the Train tab offers that set, the map gives it a shape of its own."""
+    from textanchor.data import DATASETS
+    from textanchor.demo.explore import SYMBOLS, symbols
+    from textanchor.demo.gallery import registered_source
+    from textanchor.demo.trainer import data_choices
+
+    with pytest.raises(ValueError, match="no registered data set declares modality 'smell'"):
+        registered_source("smell")
+    DATASETS.discover()
+    monkeypatch.setitem(DATASETS.meta, "sniffs", {"modality": "smell"})
+    src = registered_source("smell")
+    assert (src.modality, src.dataset, src.options) == ("smell", "sniffs", {"split": "test"})
+    assert data_choices()["sniffs (smell data set)"] == ("smell", "sniffs", {})
+    shapes = symbols({"image", "audio", "smell"})
+    assert shapes["image"] == SYMBOLS["image"] and shapes["smell"] not in SYMBOLS.values()

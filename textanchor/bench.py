@@ -6,6 +6,8 @@ Sections (each a function returning flat {key: value} rows):
   classifier  the same encoders trained as plain 10-way classifiers, same budget
   anchors     class-text templates and any other sentence-transformer loadable offline
   speed       training time, embedding throughput, search latency vs gallery size, t-SNE/UMAP
+  pictures    real pictures (handwritten/ by folder), MNIST test, simulated phone photos, the
+              sketch edge cases and the picture path's cost (`textanchor.bench_pictures`)
 
 `--quick` runs every section on tiny offline data (scikit-learn digits + eSpeak) in a minute,
 for the tests; the real run takes hours on a 2-core CPU.
@@ -71,6 +73,8 @@ def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, 
         for s in specs + evals:
             if s.name == "mnist" and mnist_limit:
                 s.options["limit"] = mnist_limit
+            if s.name == "mnist_photos" and mnist_limit:  # keep the recipe's 1 photo per 5 digits
+                s.options["limit"] = mnist_limit // 5
             if s.name == "fsdd" and audio_holdout:
                 s.options.update(audio_holdout)
         train_sets[m] = concat([load_spec(s.name, s.options, "train", cfg.data_root, sr) for s in specs])
@@ -243,7 +247,15 @@ def section_speed(plan: BenchPlan, checkpoint: Path, log, repeats: int = 50) -> 
     return rows
 
 
-SECTIONS = ("quality", "losses", "classifier", "anchors", "speed")
+# ------------------------------------------------------------------------------ real pictures
+def _section_pictures(plan: BenchPlan, checkpoint: Path, log) -> dict:
+    """Real pictures by folder, MNIST test and simulated photos (see `bench_pictures`)."""
+    from .bench_pictures import section_pictures
+
+    return section_pictures(plan.data_root, checkpoint, log, quick=plan.quick)
+
+
+SECTIONS = ("quality", "losses", "classifier", "anchors", "speed", "pictures")
 
 
 def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds=(0, 1, 2),
@@ -274,12 +286,13 @@ def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds
         "classifier": lambda: section_classifier(plan, anchor, log),
         "anchors": lambda: section_anchors(plan, anchor, log),
         "speed": lambda: section_speed(plan, ckpt, log),
+        "pictures": lambda: _section_pictures(plan, ckpt, log),
     }
     for name in sections:
         if name not in runners:
             raise ValueError(f"unknown bench section {name!r}; sections: {', '.join(SECTIONS)}")
-        if name == "speed" and not (ckpt / "config.json").is_file():
-            raise ValueError(f"the speed section measures {ckpt}: run the quality section first")
+        if name in ("speed", "pictures") and not (ckpt / "config.json").is_file():
+            raise ValueError(f"the {name} section measures {ckpt}: run the quality section first")
         t = time.time()
         results.update(runners[name]())
         results[f"meta/seconds/{name}"] = time.time() - t

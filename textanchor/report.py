@@ -78,6 +78,9 @@ def write_report(r: dict, path: str | Path) -> None:
         if missing:
             lines += ["", "Not loadable offline (not measured): " + ", ".join(missing)]
         lines += [""]
+    from .bench_pictures import pictures_report
+
+    lines += pictures_report(r)
     speed = {k: v for k, v in r.items() if k.startswith("speed/")}
     if speed:
         lines += ["## Speed on this machine", ""] + _table(["measure", "value"], [[k[6:], f"{v:.2f}"] for k, v in sorted(speed.items())])

@@ -7,6 +7,15 @@ import numpy as np
 from .gallery import Gallery
 
 SYMBOLS = {"image": "circle", "audio": "diamond", "video": "square-open"}  # all exist in 2-D and 3-D plotly
+EXTRA_SYMBOLS = ("cross", "x", "circle-open", "diamond-open")  # for other (plugin) modalities, in name order
+
+
+def symbols(modalities) -> dict[str, str]:
+    """Marker shape per modality present: the fixed ones, then the spare shapes in turn."""
+    extra = sorted(set(modalities) - set(SYMBOLS))
+    out = {m: s for m, s in SYMBOLS.items() if m in set(modalities)}
+    out.update({m: EXTRA_SYMBOLS[i % len(EXTRA_SYMBOLS)] for i, m in enumerate(extra)})
+    return out
 MAP_METHODS = {"t-SNE": "tsne", "UMAP": "umap"}
 
 
@@ -49,15 +58,16 @@ def map_figure(gallery: Gallery, method: str = "tsne", dim: int = 2, query=None)
     colour = dict(zip(classes, _palette(len(classes))))
     scatter = go.Scatter3d if dim == 3 else go.Scatter
     xyz = lambda c: dict(x=c[:, 0], y=c[:, 1], **({"z": c[:, 2]} if dim == 3 else {}))  # noqa: E731
+    shapes = symbols(set(mods))
     fig = go.Figure()
     for cls in classes:
-        for j, mod in enumerate(m for m in SYMBOLS if m in set(mods)):
+        for j, mod in enumerate(shapes):
             sel = (labels == cls) & (mods == mod)
             if not sel.any():
                 continue
             fig.add_trace(scatter(
                 **xyz(items[sel]), mode="markers", name=cls, legendgroup=cls, showlegend=j == 0,
-                marker=dict(color=colour[cls], symbol=SYMBOLS[mod], size=4 if dim == 3 else 7, opacity=0.8,
+                marker=dict(color=colour[cls], symbol=shapes[mod], size=4 if dim == 3 else 7, opacity=0.8,
                             line=dict(width=0)),
                 customdata=np.stack([ids[sel], labels[sel], mods[sel]], 1),
                 hovertemplate="<b>%{customdata[1]}</b><br>%{customdata[2]}<br>id %{customdata[0]}<extra></extra>",
@@ -74,9 +84,9 @@ def map_figure(gallery: Gallery, method: str = "tsne", dim: int = 2, query=None)
             dict(mode="markers", marker=dict(symbol="star", size=24, color="gold", line=dict(color="crimson", width=2)))
         fig.add_trace(scatter(**xyz(p), name=f"your {query.modality} query ({query.label})",
                               hovertemplate=f"your {query.modality} query<br>reads as {query.label}<extra></extra>", **star))
-    for mod in (m for m in SYMBOLS if m in set(mods)):  # legend keys for the marker shapes
+    for mod, shape in shapes.items():  # legend keys for the marker shapes
         fig.add_trace(scatter(**xyz(np.full((1, dim), np.nan)), mode="markers", name=f"{mod} (shape)",
-                              marker=dict(symbol=SYMBOLS[mod], color="grey", size=8)))
+                              marker=dict(symbol=shape, color="grey", size=8)))
     title = f"{'t-SNE' if method == 'tsne' else method.upper()} {dim}-D map of {len(ids):,} gallery items"
     fig.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=50, b=10), legend=dict(itemsizing="constant"),
                       template="plotly_white", clickmode="event")
@@ -88,7 +98,8 @@ def map_figure(gallery: Gallery, method: str = "tsne", dim: int = 2, query=None)
 
 def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, str]:
     """(image path or None, audio path or None, markdown caption) of one gallery item; a video
-    shows as its poster frame and its sound track.
+    shows as its poster frame and its sound track; another modality's item as neither (see
+    `item_render`).
 
     Raises: KeyError with a readable message for an unknown id.
     """
@@ -103,4 +114,18 @@ def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, s
     text = f"**{meta['label']}** · {meta['modality']} · id `{item_id}` · source `{meta['source']}`"
     if meta["modality"] == "video":
         return str(gallery.folder / meta["poster"]), str(gallery.folder / meta["sound"]), text + f" · video `{meta['file']}`"
+    if meta["modality"] not in ("image", "audio"):
+        return None, None, text
     return (path, None, text) if meta["modality"] == "image" else (None, path, text)
+
+
+def item_render(gallery: Gallery, embedder, item_id: str):
+    """The `Modality.render` value of a gallery item of a modality other than image, audio and
+    video (e.g. a plotly figure), or None for those three and for unknown ids."""
+    try:
+        _, meta = gallery.index.get((item_id or "").strip())
+    except KeyError:
+        return None
+    if meta["modality"] in ("image", "audio", "video") or meta["modality"] not in embedder.modalities:
+        return None
+    return embedder.branch(meta["modality"]).modality.render(np.load(gallery.file(item_id.strip())), meta.get("rate"))[1]

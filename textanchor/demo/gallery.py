@@ -72,7 +72,8 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
     """Pick each modality's gallery data (see the module docstring).
 
     Args:
-        modalities: the checkpoint's modalities ("image", "audio"); others are skipped.
+        modalities: the checkpoint's modalities. Image and audio get the sources above; any
+            other gets the test split of a data set registered for it (`registered_source`).
         data_dir: a folder holding mnist/ and fsdd/ (None: $TEXTANCHOR_DATA, then ./data).
         cache_dir: where downloads go (cache_dir/data).
         download: allow downloading when the data is not on disk and the network answers.
@@ -102,13 +103,28 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
         if root is None and download and _online() and _try(name, root=dl_root / name, limit=1, download=True, **opts):
             root = dl_root / name
         out.append(SourceChoice(modality, name, {"root": str(root), **opts}, f"{title} ({root})") if root else fallback)
-    return out
+    return out + [registered_source(m) for m in modalities if m not in real]
+
+
+def registered_source(modality: str) -> SourceChoice:
+    """A modality beyond image and audio (a plugin's): the held-out split of the first data set
+    registered with `modality=` it, as its loader makes it by default (no data folder involved).
+
+    Raises: ValueError when no registered data set declares the modality."""
+    from ..data import DATASETS
+
+    DATASETS.discover()
+    names = sorted(n for n, meta in DATASETS.meta.items() if meta.get("modality") == modality)
+    if not names:
+        raise ValueError(f"no registered data set declares modality {modality!r} "
+                         f"(@DATASETS.register(name, modality={modality!r})), so there is no gallery for it")
+    return SourceChoice(modality, names[0], {"split": "test"}, f"the {names[0]} data set, held-out split")
 
 
 def load_items(choice: SourceChoice) -> ItemSet:
-    """Load one choice; MNIST is cut to a class-balanced subset so maps stay readable."""
+    """Load one choice; MNIST and plugin sets are cut to a class-balanced subset so maps stay readable."""
     s = load_dataset(choice.dataset, **choice.options)
-    if choice.dataset == "mnist":
+    if choice.dataset == "mnist" or choice.modality not in ("image", "audio"):
         keep = np.concatenate([np.flatnonzero(s.labels == c)[:IMAGES_PER_CLASS] for c in np.unique(s.labels)])
         s = s.subset(np.sort(keep))
     return s
@@ -171,7 +187,8 @@ class Gallery:
 
 
 def _write_files(folder: Path, s: ItemSet, start: int) -> list[str]:
-    """One PNG (upscaled thumbnail) or WAV per item; returns names relative to `folder`."""
+    """One PNG (upscaled thumbnail) or WAV per item, or for any other modality the decoded item
+    as .npy (shown with its `Modality.render`); returns names relative to `folder`."""
     import soundfile as sf
     from PIL import Image
 
@@ -184,6 +201,9 @@ def _write_files(folder: Path, s: ItemSet, start: int) -> list[str]:
             resample = Image.NEAREST if max(img.size) < 16 else Image.BILINEAR  # keep 8x8 pixels crisp
             name = f"{s.modality}/{start + i:05d}.png"
             img.resize((THUMB_SIDE, THUMB_SIDE), resample).save(folder / name)
+        elif s.modality != "audio":
+            name = f"{s.modality}/{start + i:05d}.npy"
+            np.save(folder / name, np.asarray(item))
         else:
             name = f"{s.modality}/{start + i:05d}.wav"
             sf.write(folder / name, np.asarray(item, dtype=np.float32), s.sample_rate, subtype="PCM_16")
@@ -230,11 +250,13 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
         vecs = embedder.embed(src.modality, s.items, s.sample_rate)  # (N, D)
         files = _write_files(tmp, s, 0)
         meta = [{"id": f"{src.modality}:{i}", "modality": src.modality, "label": s.class_names[y],
-                 "source": s.sources[i], "file": files[i]} for i, y in enumerate(s.labels)]
+                 "source": s.sources[i], "file": files[i], **({"rate": s.sample_rate} if s.sample_rate else {})}
+                for i, y in enumerate(s.labels)]
         index.add(vecs, meta)
         rows += meta
         counts[src.modality] = len(s)
-        titles.append(f"{len(s):,} {'images' if src.modality == 'image' else 'clips'} from {src.title}")
+        noun = {"image": "images", "audio": "clips"}.get(src.modality, f"{src.modality} items")
+        titles.append(f"{len(s):,} {noun} from {src.title}")
     if {"image", "audio"} <= set(loaded):
         progress("making audio-visual digit videos")
         n = _add_videos(embedder, loaded["image"], loaded["audio"], tmp, index, rows)
@@ -265,9 +287,7 @@ def open_gallery(embedder, data_dir=None, cache_dir=None, download: bool = True,
         cache_dir: default $TEXTANCHOR_CACHE or ~/.cache/textanchor.
     """
     cache_dir = Path(cache_dir or default_cache_dir())
-    mods = [m for m in embedder.modalities if m in ("image", "audio")]
-    if not mods:
-        raise ValueError(f"this checkpoint embeds {embedder.modalities}; the gallery needs image or audio")
+    mods = list(embedder.modalities)
     if sources is None:
         sr = getattr(embedder.branch("audio").modality.cfg, "sample_rate", 8000) if "audio" in mods else 8000
         sources = choose_sources(mods, data_dir, cache_dir, download, sr)

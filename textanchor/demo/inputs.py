@@ -1,4 +1,4 @@
-"""Checking what a user hands the app: sketches, recordings, uploads and texts.
+"""Checking what a user hands the app: sketches, photos, recordings, uploads and texts.
 
 Every function either returns a clean numpy value the Embedder accepts or raises `InputError`,
 whose message is shown in the page as is (never a traceback).
@@ -11,100 +11,74 @@ import numpy as np
 
 MAX_RECORDING_S = 30.0  # one spoken word; longer uploads are refused before any model work
 MAX_TEXT_CHARS = 500
-MIN_INK_PIXELS = 20  # fewer coloured pixels than this is a click, not a drawing
-STROKE_FRACTION = 0.12  # MNIST strokes are ~2.5 px in a 20 px box: thicken thin pen strokes to this
 
 
 class InputError(ValueError):
     """A user input that cannot be searched with; the message says why and what to do."""
 
 
-# ----------------------------------------------------------------------------------- sketches
-def _alpha_ink(layer: np.ndarray) -> np.ndarray | None:
-    """(H, W) ink in [0, 1] from a drawing layer: strokes live in the alpha channel, which is
-    the only reliable signal (the empty canvas is white in light mode and dark in dark mode)."""
+# ----------------------------------------------------------------------------------- pictures
+def _layer_source(layer) -> np.ndarray | None:
+    """A drawing layer as a picture to read, or None when nothing is on it. A layer whose
+    alpha varies holds strokes; one with alpha 255 everywhere is an opaque picture (Gradio
+    turns a grey or RGB image sent in `layers` into exactly that) and is read by its colours."""
     a = np.asarray(layer)
-    if a.ndim == 3 and a.shape[2] == 4:
-        return a[..., 3].astype(np.float32) / 255.0
-    return None
+    return None if a.size == 0 or _is_blank(a) else a
 
 
 def sketch_to_image(value) -> np.ndarray:
-    """A Sketchpad / ImageEditor value -> (H, W) uint8, bright ink on black.
+    """A Sketchpad / ImageEditor value, an uploaded picture or a file path -> the digit's ink.
 
     Args:
         value: a dict with "layers", "background" and "composite" (numpy arrays or None), as
-            Gradio's Sketchpad hands it to a handler; a plain image array is accepted too
-            (API clients that send a picture).
+            Gradio's Sketchpad hands it to a handler; or a plain picture (array, PIL image, or
+            a path / {"path": ...} of an uploaded file), e.g. an API client's photo.
     Returns:
-        (H, W) uint8 image whose strokes are bright on a black background, thickened so that
-        thin pen strokes look like MNIST's after centring.
+        (h, w) uint8 ink, bright on black, of the digit's strokes only (see
+        `textanchor.modalities.picture.extract_ink`); the image modality centres it.
     Raises:
-        InputError: nothing was drawn.
+        InputError: nothing drawn or uploaded, an unreadable file, or no digit in the picture
+            (blank, a dot, a texture), with a message that says what to do.
     """
+    from ..modalities.picture import NoDigitError, alpha_ink, extract_ink
+
     if value is None:
-        raise InputError("Draw a digit on the sketchpad first.")
+        raise InputError("Draw a digit on the sketchpad first, or upload a photo of one.")
+    if isinstance(value, dict) and not {"layers", "background", "composite"} & set(value):
+        value = value.get("path") or value.get("image")  # an uploaded file as Gradio's FileData
+    picture = None
     if isinstance(value, dict):
-        layers = [x for x in (value.get("layers") or []) if x is not None]
-        inks = [i for i in (_alpha_ink(x) for x in layers) if i is not None]
-        ink = np.max(np.stack(inks), axis=0) if inks and max(float(i.max()) for i in inks) > 0 else None
-        if ink is None:  # no strokes: an uploaded picture in the background or composite
-            picture = value.get("background")
-            if picture is None or _is_blank(picture):
-                picture = value.get("composite")
-            if picture is None or _is_blank(picture):
-                raise InputError("The sketchpad is empty: draw a digit with the mouse (or finger).")
-            ink = _picture_ink(picture)
+        layers = [x for x in (_layer_source(v) for v in (value.get("layers") or []) if v is not None) if x is not None]
+        strokes = [i for i in (alpha_ink(x) for x in layers) if i is not None]
+        if strokes:  # strokes on transparent layers: their alpha is the drawing, whatever the theme
+            picture = np.max(np.stack(strokes), axis=0) if len({s.shape for s in strokes}) == 1 else strokes[0]
+        elif layers:
+            picture = layers[0]
+        else:  # nothing drawn: an uploaded picture in the background or composite
+            for key in ("background", "composite"):
+                if value.get(key) is not None and not _is_blank(value[key]):
+                    picture = value[key]
+                    break
+        if picture is None:
+            raise InputError("The sketchpad is empty: draw a digit with the mouse (or finger), or upload a photo.")
     else:
-        ink = _picture_ink(value)
-    if int((ink > 0.2).sum()) < MIN_INK_PIXELS:
-        raise InputError("The drawing is too small or too faint to read: draw a larger digit.")
-    return (thicken(ink) * 255).round().astype(np.uint8)
+        picture = str(value) if isinstance(value, Path) else value
+    try:
+        ink = extract_ink(picture)
+    except NoDigitError as e:
+        raise InputError(str(e)) from None
+    return (ink * 255).round().astype(np.uint8)
 
 
 def _is_blank(img) -> bool:
     a = np.asarray(img)
     if a.size == 0:
         return True
-    if a.ndim == 3 and a.shape[2] == 4:
-        if a[..., 3].max() == 0:
-            return True  # fully transparent
-        a = a[..., :3]  # an opaque flat canvas is blank too: its alpha (255) is not a colour
-    return float(a.max()) - float(a.min()) < 8  # one flat colour
-
-
-def _picture_ink(img) -> np.ndarray:
-    """A picture (dark-on-light or light-on-dark, grey or colour) -> (H, W) ink in [0, 1]."""
-    from ..modalities.image import to_gray
-
-    g = to_gray(np.asarray(img))
-    if g.size and np.median(g) > 0.5:  # paper: dark ink on a light background
-        g = 1.0 - g
-    return g
-
-
-def thicken(ink: np.ndarray, fraction: float = STROKE_FRACTION) -> np.ndarray:
-    """Dilate strokes thinner than `fraction` of the drawing's size.
-
-    A pen stroke of 8 px in a 400 px tall digit shrinks to 0.4 px when the digit is scaled to
-    MNIST's 20 px box, far thinner than anything the encoder was trained on.
-    Args: ink: (H, W) float in [0, 1]. Returns: (H, W) float in [0, 1].
-    """
-    from scipy import ndimage
-
-    mask = ink > 0.2
-    if not mask.any():
-        return ink
-    rows, cols = np.where(mask)
-    size = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
-    # Mean distance to the background inside a stroke of width w is about w / 4.
-    width = 4.0 * float(ndimage.distance_transform_edt(mask)[mask].mean())
-    missing = fraction * size - width
-    if missing < 1.0:
-        return ink
-    r = int(round(missing / 2))
-    yy, xx = np.mgrid[-r: r + 1, -r: r + 1]
-    return ndimage.grey_dilation(ink, footprint=(yy ** 2 + xx ** 2) <= r * r)
+    if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].max() == 0:
+        return True  # fully transparent
+    if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() < 250:
+        return False  # strokes on a transparent layer
+    return float(a[..., :3].max()) - float(a[..., :3].min()) < 8  # one flat colour
 
 
 # ----------------------------------------------------------------------------------- audio

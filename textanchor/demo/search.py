@@ -1,5 +1,6 @@
-"""One query (a sketch, a recording, a text or a video) -> its zero-shot label and the nearest
-gallery images, clips and videos, in shapes the page shows directly."""
+"""One query (a sketch, a recording, a text, a video, or an item of any registered modality) ->
+its zero-shot label and the nearest gallery items of every modality, in shapes the page shows
+directly (images and clips as files; other modalities through their `Modality.render`)."""
 from __future__ import annotations
 
 import time
@@ -12,6 +13,12 @@ from .gallery import Gallery
 from .inputs import InputError
 
 NOUNS = {"image": "images", "audio": "clips", "video": "videos"}  # result kinds, in page order
+QUERY_NOUNS = {"image": "sketch", "audio": "recording", "text": "text", "video": "video"}
+
+
+def _page_order(mods) -> list[str]:
+    """Image, audio, any other modality (a plugin's), then videos."""
+    return sorted(mods, key=lambda m: (m == "video", m not in ("image", "audio"), m))
 
 
 @dataclass
@@ -21,7 +28,7 @@ class QueryResult:
     label: str  # zero-shot class
     confidence: float  # its softmax probability over the checkpoint's classes
     top_classes: dict[str, float]  # the 5 most likely classes -> probability
-    hits: dict[str, list] = field(default_factory=dict)  # "image"/"audio"/"video" -> [index.Hit] best first
+    hits: dict[str, list] = field(default_factory=dict)  # gallery modality or "video" -> [index.Hit] best first
     seconds: float = 0.0  # embedding + search time
     note: str = ""  # about the query itself ("no audio stream": a silent video)
 
@@ -42,19 +49,32 @@ class QueryResult:
         return [(gallery.file(h.meta.get("video", h.id)), self.caption(h) + ("" if h.meta.get("part", "whole") == "whole"
                  else f" ({'frames' if h.meta['part'] == 'image' else 'sound'})")) for h in self.hits.get("video", [])]
 
+    def rendered(self, gallery: Gallery, embedder) -> list[tuple[str, object, str]]:
+        """[(kind, value, caption)] for hits of modalities other than image, audio and video,
+        each item shown by its own `Modality.render` (kind "image", "audio" or "plot")."""
+        out = []
+        for m in _page_order(self.hits):
+            if m in NOUNS:
+                continue
+            modality = embedder.branch(m).modality
+            for h in self.hits[m]:
+                kind, value = modality.render(np.load(gallery.file(h.id)), h.meta.get("rate"))
+                out.append((kind, value, f"{self.caption(h)} ({m})"))
+        return out
+
     def rows(self) -> dict:
         """A JSON summary (the API's most convenient output)."""
         return {
             "query": {"modality": self.modality, "label": self.label, "confidence": round(self.confidence, 4)},
             "results": [{"id": h.id, "modality": h.modality, "label": h.label, "score": round(h.score, 4)}
-                        for m in NOUNS for h in self.hits.get(m, [])],
+                        for m in _page_order(self.hits) for h in self.hits[m]],
             "seconds": round(self.seconds, 4),
         }
 
     def summary(self) -> str:
         """Markdown line for the status area."""
-        found = ", ".join(f"{len(self.hits[m])} {n}" for m, n in NOUNS.items() if m in self.hits)
-        src = {"image": "sketch", "audio": "recording", "text": "text", "video": "video"}[self.modality]
+        found = ", ".join(f"{len(self.hits[m])} {NOUNS.get(m, m + ' items')}" for m in _page_order(self.hits))
+        src = QUERY_NOUNS.get(self.modality, f"{self.modality} query")
         note = f" ({self.note})" if self.note else ""
         return (f"The {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot confidence). "
                 f"Found {found} in {self.seconds * 1000:.0f} ms.")
@@ -67,7 +87,8 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
         embedder: the active `Embedder`.
         gallery: the gallery to search.
         modality: "image" (an (H, W) uint8 array), "audio" (a float32 wave at `sample_rate`),
-            "text" (a str) or "video" (a file path; its fused frames + sound vector is the query).
+            "text" (a str), "video" (a file path; its fused frames + sound vector is the query),
+            or any other modality of the checkpoint (an item its `Modality.prepare` takes).
         k: results per gallery modality; gallery videos found by their fused vector, frames or
             sound count once each.
 
@@ -91,7 +112,8 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
     order = np.argsort(-p)[:5]
     names = embedder.class_names
     mods = gallery.index.modalities()
-    hits = {m: gallery.index.search(q, k=k, modality=m) for m in mods if m in ("image", "audio")}
+    hits = {m: gallery.index.search(q, k=k, modality=m) for m in mods
+            if m != "video" and m not in PART_MODALITY.values()}
     video_rows = [m for m in mods if m == "video" or m in PART_MODALITY.values()]
     if video_rows:  # every part of a video may match: search deeper, then keep its best row
         hits["video"] = best_per_video(gallery.index.search(q, k=3 * k, modality=video_rows))[:k]

@@ -46,6 +46,7 @@ class SearchView:
     rows: dict = field(default_factory=dict)  # JSON summary
     query: QueryResult | None = None
     videos: list = field(default_factory=list)  # [(video file, caption)]; empty without gallery videos
+    rendered: list = field(default_factory=list)  # [(kind, value, caption)]: other modalities' results
 
 
 def warn(message: str) -> str:
@@ -187,9 +188,12 @@ class DemoService:
 
     # ------------------------------------------------------------------------ search
     def search(self, modality: str, value, k: int = 6, session: str | None = None) -> SearchView:
-        """One query from the page or the API. modality: "image" (a Sketchpad value or image),
+        """One query from the page or the API. modality: "image" (a Sketchpad value, or a picture:
+        a file path, PIL image or array, read by `inputs.sketch_to_image`),
         "audio" ((rate, samples) or a file path), "text" or "video" (an uploaded file path;
-        it needs the model's image branch, its sound is used when the model has an audio one).
+        it needs the model's image branch, its sound is used when the model has an audio one),
+        or any other modality of the model: the value of its `Modality.query_component`, read
+        by its `query_item` (an uploaded file must pass the path policy).
         session: whose model answers (None: the default)."""
         try:
             embedder, gallery = self.active(session)
@@ -204,16 +208,36 @@ class DemoService:
                 item, sr = load_recording(value)
             elif modality == "video":
                 item = video_path(value)
-            else:
+            elif modality == "text":
                 item = clean_text(value)
+            else:
+                item, sr = self._query_item(embedder.branch(modality).modality, value)
             r = run_query(embedder, gallery, modality, item, k, sr)
             return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
-                              r.videos(gallery))
+                              r.videos(gallery), r.rendered(gallery, embedder))
         except InputError as e:
             return SearchView(warn(str(e)))
         except Exception as e:  # noqa: BLE001 - the page gets one line, the log the traceback
             log.exception("search failed")
             return SearchView(warn(f"The search failed: {type(e).__name__}: {e}"))
+
+    def _query_item(self, modality, value):
+        """A plugin modality's query: an uploaded file (Gradio's upload folder, or a folder the
+        policy allows) read by the modality; a bad one is an InputError."""
+        path = value.get("path") if isinstance(value, dict) else value
+        if isinstance(path, (str, Path)) and str(path).strip():
+            self.policy.check(path, f"{modality.name} file")
+        try:
+            return modality.query_item(value)
+        except (ValueError, OSError) as e:
+            raise InputError(f"This {modality.name} query cannot be used: {e}") from None
+
+    def query_modalities(self, session: str | None = None) -> list[str]:
+        """The modalities the session's model takes queries of (the Search tab shows their inputs)."""
+        try:
+            return list(self.active(session)[0].modalities)
+        except InputError:
+            return []
 
     # ------------------------------------------------------------------------ explore
     def map(self, method: str = "tsne", dim: int = 2, query: QueryResult | None = None, session: str | None = None):
@@ -243,6 +267,16 @@ class DemoService:
             return item_view(gallery, item_id)
         except (InputError, KeyError) as e:
             return None, None, warn(str(e.args[0] if e.args else e))
+
+    def pick_render(self, item_id: str, session: str | None = None):
+        """The rendered view (e.g. a plot) of a gallery item of a plugin modality, else None."""
+        from .explore import item_render
+
+        try:
+            embedder, gallery = self.active(session)
+            return item_render(gallery, embedder, item_id)
+        except InputError:
+            return None
 
     # ------------------------------------------------------------------------ model card
     def model_card(self, session: str | None = None):

@@ -27,6 +27,18 @@ DATA_CHOICES = {
 }
 
 
+
+def data_choices() -> dict[str, tuple[str, str, dict]]:
+    """DATA_CHOICES plus every registered data set of another modality (a plugin's), by name:
+    "accel (accel data set)" -> ("accel", "accel", {})."""
+    from ..data import DATASETS
+
+    DATASETS.discover()
+    extra = {f"{n} ({meta['modality']} data set)": (meta["modality"], n, {}) for n, meta in sorted(DATASETS.meta.items())
+             if meta.get("modality") not in (None, "image", "audio")}
+    return {**DATA_CHOICES, **extra}
+
+
 def video_specs(path: str, natural: bool = False, policy=None) -> dict[str, ModalityRecipe]:
     """The Train tab's video choice: a video folder (`root/{class}/*.mp4`) or `path,text` CSV ->
     {"image": frames recipe, "audio": sound recipe}, built by `textanchor.video.video_recipe`
@@ -72,7 +84,7 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     """The Train tab's choices as a TrainConfig; raises InputError for a choice that cannot work.
 
     Args:
-        data: keys of DATA_CHOICES. manifest: an uploaded `path,text` CSV (its files must exist
+        data: keys of `data_choices()`. manifest: an uploaded `path,text` CSV (its files must exist
             on the server, relative to the CSV or absolute); its modality comes from the files.
         templates: one per line, each with "{}" where the class name goes.
         data_root: folder with mnist/ and fsdd/ for the data-folder choices.
@@ -84,11 +96,14 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     """
     from ..data import DataError, load_dataset
 
+    from ..modalities import MODALITIES
+
     specs: dict[str, list[DataSpec]] = {}
+    choices = data_choices()
     for choice in data or []:
-        if choice not in DATA_CHOICES:
+        if choice not in choices:
             raise InputError(f"Unknown data choice {choice!r}.")
-        modality, name, options = DATA_CHOICES[choice]
+        modality, name, options = choices[choice]
         specs.setdefault(modality, []).append(DataSpec(name, dict(options)))
     if manifest:
         try:
@@ -114,8 +129,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     if limits is not None:
         limits.check_run(epochs, batch_size)
         max_minutes = min(max_minutes or limits.max_minutes, limits.max_minutes)
-    encoders = {"image": image_encoder, "audio": audio_encoder}
-    mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders[m], projector=projector,
+    encoders = {"image": image_encoder, "audio": audio_encoder}  # other modalities: their default encoder
+    mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders.get(m) or MODALITIES.get(m).default_encoder, projector=projector,
                                                           preprocess=dict(preprocess.get(m, {}))))
             for m, v in specs.items()}
     return TrainConfig(modalities=mods, anchor=anchor or "all-MiniLM-L6-v2", templates=tpl, loss=loss,

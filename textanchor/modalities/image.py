@@ -1,4 +1,7 @@
-"""Images: grayscale or RGB, any size, to a fixed (channels, size, size) tensor."""
+"""Images: grayscale or RGB, any size, to a fixed (channels, size, size) tensor.
+
+Digits (channels=1, center=True) go through `picture.prepare_digit`, the one path for every
+picture: photos, scans, sketches, MNIST items and video frames alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,54 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .base import MODALITIES, Modality
+from .picture import NoDigitError, alpha_ink, center_digit, extract_ink, load_picture, luma
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:
-    """(H, W), (H, W, 3) or (H, W, 4) uint8/float -> (H, W) float32 in [0, 1]."""
-    a = np.asarray(img)
-    scale = 255.0 if a.dtype == np.uint8 or a.max(initial=0) > 1.0 else 1.0
-    a = a.astype(np.float32) / scale
-    if a.ndim == 3:
-        if a.shape[2] == 4:  # composite over black: transparent pixels are background
-            a = a[..., :3] * a[..., 3:4]
-        a = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if a.ndim != 2:
-        raise ValueError(f"expected an image of shape (H, W) or (H, W, C), got {np.shape(img)}")
-    return a
-
-
-def center_like_mnist(gray: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
-    """Crop to the ink, fit it in a `box` square keeping aspect, and place its centre of mass
-    at the centre of a `size` canvas: the exact normalisation MNIST itself was built with, so
-    drawings, 8x8 scikit-learn digits and MNIST all look alike to the encoder.
-
-    Args: gray: (H, W) in [0, 1], ink bright on dark. Returns: (size, size) float32.
-    """
-    ink = gray > 0.05 * max(float(gray.max()), 1e-6)
-    if not ink.any():
-        return np.zeros((size, size), np.float32)
-    rows, cols = np.where(ink)
-    crop = gray[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
-    h, w = crop.shape
-    s = box / max(h, w)
-    nh, nw = max(1, round(h * s)), max(1, round(w * s))
-    # PIL's resampling filters antialias when shrinking and are ~20x faster than torch for
-    # one small image, which matters when 60,000 MNIST digits are prepared.
-    small = np.asarray(Image.fromarray(np.ascontiguousarray(crop, np.float32), mode="F").resize((nw, nh), Image.BILINEAR))
-    canvas = np.zeros((size, size), np.float32)
-    total = small.sum()
-    ys, xs = np.mgrid[:nh, :nw]
-    cy = (ys * small).sum() / total if total > 0 else nh / 2
-    cx = (xs * small).sum() / total if total > 0 else nw / 2
-    top = int(round(size / 2 - cy))
-    left = int(round(size / 2 - cx))
-    top = min(max(top, 0), size - nh)
-    left = min(max(left, 0), size - nw)
-    canvas[top: top + nh, left: left + nw] = small
-    return np.clip(canvas, 0.0, 1.0)
+    """(H, W), (H, W, 3) or (H, W, 4) uint8/float -> (H, W) float32 in [0, 1]; a varying
+    alpha channel (strokes on a transparent layer) is the ink, as `picture.alpha_ink` reads it."""
+    ink = alpha_ink(np.asarray(img))
+    return ink if ink is not None else luma(img)
 
 
 @MODALITIES.register("image")
@@ -67,10 +33,19 @@ class ImageModality(Modality):
         size: int = 28  # side of the square the encoder sees
         channels: int = 1  # 1: grayscale (digits), 3: RGB (natural images, video frames)
         center: bool = True  # MNIST-style ink centring (digits); off for natural images
-        invert_light_background: bool = True  # dark ink on white paper -> bright ink on black
+        invert_light_background: bool = True  # dark ink on light paper -> bright ink on black (polarity from the border)
+        stroke_fraction: float = 0.12  # stroke width normalised to this fraction of the 20 px box; 0: as drawn
+        augment: str = "digits"  # "digits": strokes, affine, perspective, elastic, blur, gain, noise; "affine"; "none"
         max_rotate_deg: float = 10.0  # training augmentation
         max_shift: float = 0.1  # fraction of the side
         max_scale: float = 0.1
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if self.cfg.augment not in ("digits", "affine", "none"):
+            raise ValueError(f"unknown image augment {self.cfg.augment!r}; use 'digits', 'affine' or 'none'")
+        self._augmenter = None
+        self.skipped = 0  # data set items in which no digit was found (prepared as blank)
 
     def input_shape(self):
         return (self.cfg.channels, self.cfg.size, self.cfg.size)
@@ -79,12 +54,14 @@ class ImageModality(Modality):
         c = self.cfg
         a = np.asarray(img)
         if c.channels == 1:
-            g = to_gray(a)
-            # A photo of a digit on paper has a light background; MNIST has a black one.
-            if c.invert_light_background and g.size and np.median(g) > 0.5:
-                g = 1.0 - g
-            g = center_like_mnist(g, c.size) if c.center else _resize(g[None], c.size)[0]
-            return g[None]
+            if not c.center:
+                return _resize(to_gray(a)[None], c.size)
+            try:
+                ink = extract_ink(a) if c.invert_light_background else to_gray(a)
+            except NoDigitError:  # a data set item without a digit: a blank input, not a crash
+                self.skipped += 1
+                return np.zeros((1, c.size, c.size), np.float32)
+            return center_digit(ink, c.size, stroke_fraction=c.stroke_fraction or None)[None]
         a = a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)
         if a.ndim == 2:
             a = np.repeat(a[..., None], 3, axis=2)
@@ -96,6 +73,18 @@ class ImageModality(Modality):
         return torch.from_numpy(np.stack([self._one(i) for i in items]).astype(np.float32))
 
     def augment(self, x, generator=None):
+        c = self.cfg
+        if c.augment == "none":
+            return x
+        if c.augment == "digits" and c.channels == 1:
+            if self._augmenter is None:
+                from .image_augment import DigitAugment
+
+                self._augmenter = DigitAugment(c.max_rotate_deg, c.max_shift, c.max_scale)
+            return self._augmenter(x, generator)
+        return self._affine(x, generator)
+
+    def _affine(self, x, generator=None):
         """Random small rotation, shift and scale (one affine warp per item)."""
         c = self.cfg
         b = x.shape[0]
@@ -110,8 +99,11 @@ class ImageModality(Modality):
         return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
     def read_file(self, path):
+        """EXIF-upright uint8 array; RGBA kept when the file has transparency (drawn strokes)."""
+        if self.cfg.channels == 1:
+            return load_picture(str(path))
         with Image.open(path) as im:
-            return np.asarray(im.convert("L" if self.cfg.channels == 1 else "RGB"))
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
 
     # The app contract (see Modality): draw or upload a picture, see a picture.
     result_kind = "image"
