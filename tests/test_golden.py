@@ -214,7 +214,7 @@ def client(service, tmp_path_factory):
         port = sock.getsockname()[1]
     demo = app.build_demo(service)
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                        allowed_paths=[str(service.cache_dir), str(ASSETS)], max_file_size=app.MAX_UPLOAD)
+                        allowed_paths=[str(service.cache_dir), str(ASSETS)], max_file_size=f"{app.args.max_upload_mb}mb", show_error=True)
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False)
     finally:
