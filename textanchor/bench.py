@@ -6,6 +6,8 @@ Sections (each a function returning flat {key: value} rows):
   classifier  the same encoders trained as plain 10-way classifiers, same budget
   anchors     class-text templates and any other sentence-transformer loadable offline
   speed       training time, embedding throughput, search latency vs gallery size, t-SNE/UMAP
+  real_voices the checkpoint on speakers it never heard (speech_digits' held-out speakers), FSDD
+              test, a generated no-speech set, and PocketSphinx on the same clips as the baseline
 
 `--quick` runs every section on tiny offline data (scikit-learn digits + eSpeak) in a minute,
 for the tests; the real run takes hours on a 2-core CPU.
@@ -243,7 +245,44 @@ def section_speed(plan: BenchPlan, checkpoint: Path, log, repeats: int = 50) -> 
     return rows
 
 
-SECTIONS = ("quality", "losses", "classifier", "anchors", "speed")
+def section_real_voices(plan: BenchPlan, checkpoint: Path, log) -> dict:
+    """The checkpoint against real voices, beside PocketSphinx (ten-word grammar, no training)
+    on exactly the same clips; and the share of generated no-speech inputs refused."""
+    from .data.base import DIGIT_NAMES
+    from .data.combine import relabel
+    from .pipeline import Embedder
+    from .speech_baseline import recognize_words
+    from .vad import no_speech_examples, speech_span
+
+    emb = Embedder.from_checkpoint(checkpoint)
+    sr = emb.branch("audio").modality.cfg.sample_rate
+    names = list(emb.class_names)
+    rows = {}
+    sets = [("speech_digits_test", "speech_digits", {}), ("fsdd_test", "fsdd", {})]
+    if plan.quick:
+        sets = [("espeak_test", "espeak", {"voices": list(VOICES[:8]), "rates": [175], "pitches": [50]})]
+    for key, name, opts in sets:
+        s = load_spec(name, opts, "test", plan.data_root, sr)
+        log(f"real_voices: {key} ({len(s)} clips)")
+        y = relabel(s, names)
+        pred = emb.classify(emb.embed("audio", s.items, sr))[0]
+        ps = np.array([names.index(w) if w in names else -1 for w in recognize_words(s.items, sr, DIGIT_NAMES)])
+        rows[f"real_voices/{key}/zero_shot_acc"] = float((pred == y).mean())
+        rows[f"real_voices/{key}/pocketsphinx_acc"] = float((ps == y).mean())
+        rows[f"real_voices/{key}/n"] = float(len(s))
+        if s.groups is not None and ":" in s.groups[0]:  # speech_digits: per source
+            src = np.array([g.split(":")[0] for g in s.groups])
+            for k in np.unique(src):
+                rows[f"real_voices/{key}/{k}/zero_shot_acc"] = float((pred == y)[src == k].mean())
+                rows[f"real_voices/{key}/{k}/pocketsphinx_acc"] = float((ps == y)[src == k].mean())
+                rows[f"real_voices/{key}/{k}/n"] = float((src == k).sum())
+    ex = no_speech_examples()
+    rows["real_voices/no_speech/refused"] = float(np.mean([speech_span(w, 16000) is None for w in ex.values()]))
+    rows["real_voices/no_speech/n"] = float(len(ex))
+    return rows
+
+
+SECTIONS = ("quality", "losses", "classifier", "anchors", "speed", "real_voices")
 
 
 def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds=(0, 1, 2),
@@ -274,12 +313,13 @@ def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds
         "classifier": lambda: section_classifier(plan, anchor, log),
         "anchors": lambda: section_anchors(plan, anchor, log),
         "speed": lambda: section_speed(plan, ckpt, log),
+        "real_voices": lambda: section_real_voices(plan, ckpt, log),
     }
     for name in sections:
         if name not in runners:
             raise ValueError(f"unknown bench section {name!r}; sections: {', '.join(SECTIONS)}")
-        if name == "speed" and not (ckpt / "config.json").is_file():
-            raise ValueError(f"the speed section measures {ckpt}: run the quality section first")
+        if name in ("speed", "real_voices") and not (ckpt / "config.json").is_file():
+            raise ValueError(f"the {name} section measures {ckpt}: run the quality section first")
         t = time.time()
         results.update(runners[name]())
         results[f"meta/seconds/{name}"] = time.time() - t

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_io import read_audio
+from .audio_io import AUDIO_EXTENSIONS, read_audio
 from .base import DataError, ItemSet
 from .datasets import DATASETS
 
 EXTENSIONS = {  # file suffix -> modality
-    **dict.fromkeys((".wav", ".flac", ".ogg", ".mp3"), "audio"),
+    **dict.fromkeys(AUDIO_EXTENSIONS, "audio"),
     **dict.fromkeys((".png", ".jpg", ".jpeg", ".bmp", ".gif"), "image"),
 }
 HEADER = ("path", "text")
