@@ -11,9 +11,9 @@ import math
 import re
 import shutil
 import time
-import numpy as np
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from test_app_e2e import ROOT, launch_app, stop_app
