@@ -150,7 +150,8 @@ def load_augmented(data: list, copies: int = 2, split: str = "train", seed: int 
     out = augment_set(pooled, copies, seed)
     extra = out.items[len(pooled):]
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")  # renamed when complete: no half-written cache
+    # Renamed when complete (no half-written cache); per process, so two runs may race safely.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
     np.savez(tmp, waves=np.concatenate(extra), offsets=np.cumsum([0] + [len(x) for x in extra]))
     os.replace(tmp, path)
     return out
