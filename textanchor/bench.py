@@ -63,6 +63,15 @@ class BenchPlan:
         return cfg
 
 
+def _nested(name: str, options: dict, wanted: str) -> list[dict]:
+    """The options dicts of every `wanted` spec in a spec, looking inside wrappers that list
+    specs under options["data"] (the "augmented" data set). Returned by reference: edit them."""
+    found = [options] if name == wanted else []
+    for inner in options.get("data", []) if isinstance(options.get("data"), list) else []:
+        found += _nested(inner["name"], inner.setdefault("options", {}), wanted)
+    return found
+
+
 def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, mnist_limit=None) -> tuple[dict, dict]:
     """(train_sets, eval_sets) for a recipe, loaded once per configuration."""
     train_sets, eval_sets = {}, {}
@@ -73,8 +82,8 @@ def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, 
         for s in specs + evals:
             if s.name == "mnist" and mnist_limit:
                 s.options["limit"] = mnist_limit
-            if s.name == "fsdd" and audio_holdout:
-                s.options.update(audio_holdout)
+            for fsdd in _nested(s.name, s.options, "fsdd"):  # also inside an "augmented" wrapper
+                fsdd.update(audio_holdout or {})
         train_sets[m] = concat([load_spec(s.name, s.options, "train", cfg.data_root, sr) for s in specs])
         eval_sets[m] = concat([load_spec(s.name, s.options, "test", cfg.data_root, sr) for s in evals])
     return train_sets, eval_sets
