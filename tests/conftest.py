@@ -93,3 +93,15 @@ def trained(anchor, toy_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt") / "toy"
     res = train(small_config(epochs=15), out_dir=out, anchor=anchor, data=toy_data)
     return res
+
+
+def spoken_word(word: str = "seven", sr: int = 16000, voice: str = "en-us") -> np.ndarray:
+    """(T,) float32: eSpeak NG saying `word` at `sr`, peak 0.5, with 0.1 s of silence around it.
+    Audio queries must be speech: the voice detector refuses tones and noise."""
+    from textanchor.data.audio_io import resample
+    from textanchor.data.espeak import synthesize
+
+    wave, rate = synthesize(word, voice)
+    wave = resample(wave, rate, sr)
+    pad = np.zeros(sr // 10, np.float32)
+    return np.concatenate([pad, 0.5 * wave / np.abs(wave).max(), pad]).astype(np.float32)

@@ -146,9 +146,10 @@ def test_search_with_an_audio_file(client, tmp_path):
     import soundfile as sf
     from gradio_client import handle_file
 
-    path = tmp_path / "tone.wav"
-    t = np.arange(44100) / 44100
-    sf.write(path, np.stack([np.sin(2 * np.pi * 800 * t)] * 2, 1) * 0.4, 44100)  # 1 s, stereo, 44.1 kHz
+    from conftest import spoken_word
+
+    path = tmp_path / "word.wav"
+    sf.write(path, np.stack([spoken_word("three", 44100)] * 2, 1), 44100)  # a spoken word, stereo, 44.1 kHz
     out = client.predict(handle_file(str(path)), 3, api_name="/search_audio")
     assert "recording reads as" in out[0] and len(out[-1]["results"]) == 9
 

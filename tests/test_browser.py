@@ -13,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from test_app_e2e import ROOT, launch_app, stop_app
@@ -40,13 +41,19 @@ def app(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app):
+def page(app, tmp_path_factory):
+    import soundfile as sf
+    from conftest import spoken_word
     from playwright.sync_api import sync_playwright
 
+    # The fake microphone plays a spoken word (its default beep is refused as "no speech").
+    voice = tmp_path_factory.mktemp("mic") / "seven.wav"
+    sf.write(voice, np.concatenate([spoken_word("seven", 48000), np.zeros(24000, np.float32)]), 48000, subtype="PCM_16")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,  # SwiftShader: faster canvas
                                     args=["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-                                          "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+                                          "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                          f"--use-file-for-fake-audio-capture={voice}"])
         pg = browser.new_page(viewport={"width": 1400, "height": 1100})
         pg.goto(app["url"])
         pg.wait_for_selector("#sketch canvas", timeout=60_000)
@@ -98,7 +105,7 @@ def test_draw_a_digit_and_see_labelled_results(page, app):
 
 
 def test_record_with_the_microphone(page):
-    """Chromium's fake microphone (a beep) stands in for a voice: the recording must be searched
+    """Chromium's fake microphone (playing a spoken "seven") stands in for a voice: the recording must be searched
     as soon as it stops, and answered with labelled results."""
     page.locator("#clear").click()
     page.wait_for_function("document.querySelector('#search-status').innerText.includes('Draw, record')")

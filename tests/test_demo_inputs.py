@@ -51,11 +51,13 @@ def test_uploaded_picture_dark_ink_on_white_is_inverted():
 
 
 def test_recording_any_rate_stereo_int16():
-    t = np.arange(44100) / 44100
-    stereo = (np.stack([np.sin(2 * np.pi * 440 * t)] * 2, 1) * 20000).astype(np.int16)  # (T, 2)
+    from conftest import spoken_word
+
+    word = spoken_word("four", 44100)
+    stereo = (np.stack([word] * 2, 1) * 60000).astype(np.int16)  # (T, 2), peak 30000
     wave, sr = load_recording((44100, stereo))
-    assert sr == 44100 and wave.shape == (44100,) and wave.dtype == np.float32
-    assert 0.5 < np.abs(wave).max() <= 1.0
+    assert sr == 44100 and wave.ndim == 1 and 0.5 * len(word) < len(wave) <= len(word)  # cropped to the word
+    assert wave.dtype == np.float32 and 0.5 < np.abs(wave).max() <= 1.0
     wave2, _ = load_recording((44100, stereo.T))  # channels-first is accepted too
     np.testing.assert_allclose(wave, wave2)
 
@@ -71,22 +73,35 @@ def test_bad_recordings(samples, sr, match):
         load_recording((sr, samples))
 
 
+def test_recording_8bit_unsigned_loses_its_offset():
+    from conftest import spoken_word
+
+    u8 = np.round(128 + 100 * spoken_word("two", 8000)).astype(np.uint8)
+    wave, _ = load_recording((8000, u8))
+    assert abs(float(np.median(wave))) < 0.02
+
+
 def test_recording_nan_is_cleaned():
-    w = np.sin(np.arange(8000) / 5).astype(np.float32)
+    from conftest import spoken_word
+
+    w = spoken_word("six", 8000)
     w[10] = np.nan
     wave, _ = load_recording((8000, w))
     assert np.isfinite(wave).all()
 
 
 def test_recording_from_files(tmp_path):
+    from conftest import spoken_word
+
     good = tmp_path / "x.wav"
-    sf.write(good, np.sin(np.arange(22050) / 3)[:, None].repeat(2, 1) * 0.5, 22050)  # stereo 22 kHz
+    sf.write(good, spoken_word("nine", 22050)[:, None].repeat(2, 1), 22050)  # stereo 22 kHz
     wave, sr = load_recording(str(good))
     assert sr == 22050 and wave.ndim == 1
     text = tmp_path / "notes.wav"
     text.write_text("this is not audio")
-    with pytest.raises(InputError, match="notes.wav"):
+    with pytest.raises(InputError, match="notes.wav") as err:
         load_recording(str(text))
+    assert "M4A/AAC" in str(err.value)  # says what is accepted
     long = tmp_path / "long.wav"
     sf.write(long, np.zeros(8000 * 40, np.float32) + 0.1, 8000)
     with pytest.raises(InputError, match="too long"):

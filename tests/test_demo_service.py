@@ -140,13 +140,17 @@ def test_photo_search_takes_a_path_pil_or_array(service, tmp_path):
 def test_audio_and_text_search(service, tmp_path):
     import soundfile as sf
 
-    t = np.arange(8000) / 8000
-    path = tmp_path / "tone.wav"
-    sf.write(path, 0.5 * np.sin(2 * np.pi * 800 * t), 8000)
+    from conftest import spoken_word
+
+    path = tmp_path / "word.wav"
+    sf.write(path, spoken_word("one", 8000), 8000)
     v = service.search("audio", str(path), 3)
     assert "recording reads as" in v.status and len(v.clips) == 3
-    v = service.search("audio", (48000, (np.sin(2 * np.pi * 300 * np.arange(48000) / 48000) * 9000).astype(np.int16)), 2)
+    v = service.search("audio", (48000, (spoken_word("two", 48000) * 18000).astype(np.int16)), 2)
     assert "reads as" in v.status
+    t = np.arange(8000) / 8000
+    v = service.search("audio", (8000, 0.5 * np.sin(2 * np.pi * 800 * t)), 2)  # a tone is no word
+    assert "No speech heard" in v.status
     v = service.search("text", "two", 5)
     assert "text reads as **two**" in v.status and len(v.images) == 5
 

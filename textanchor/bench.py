@@ -8,6 +8,8 @@ Sections (each a function returning flat {key: value} rows):
   speed       training time, embedding throughput, search latency vs gallery size, t-SNE/UMAP
   pictures    real pictures (handwritten/ by folder), MNIST test, simulated phone photos, the
               sketch edge cases and the picture path's cost (`textanchor.bench_pictures`)
+  real_voices the checkpoint on speakers it never heard (speech_digits' held-out speakers), FSDD
+              test, a generated no-speech set, and PocketSphinx on the same clips as the baseline
 
 `--quick` runs every section on tiny offline data (scikit-learn digits + eSpeak) in a minute,
 for the tests; the real run takes hours on a 2-core CPU.
@@ -30,6 +32,7 @@ from .data.espeak import VOICES
 from .data.combine import concat, load_spec
 from .losses import LOSSES
 from .train import train
+from .voice_bench import section_real_voices
 
 TEMPLATES = {"bare": "{}", "handwritten": "a handwritten digit {}", "spoken": "a recording of someone saying {}"}
 OTHER_ANCHORS = ["thenlper/gte-base", "BAAI/bge-small-en-v1.5", "sentence-transformers/all-mpnet-base-v2"]
@@ -63,6 +66,15 @@ class BenchPlan:
         return cfg
 
 
+def _nested(name: str, options: dict, wanted: str) -> list[dict]:
+    """The options dicts of every `wanted` spec in a spec, looking inside wrappers that list
+    specs under options["data"] (the "augmented" data set). Returned by reference: edit them."""
+    found = [options] if name == wanted else []
+    for inner in options.get("data", []) if isinstance(options.get("data"), list) else []:
+        found += _nested(inner["name"], inner.setdefault("options", {}), wanted)
+    return found
+
+
 def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, mnist_limit=None) -> tuple[dict, dict]:
     """(train_sets, eval_sets) for a recipe, loaded once per configuration."""
     train_sets, eval_sets = {}, {}
@@ -75,8 +87,8 @@ def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, 
                 s.options["limit"] = mnist_limit
             if s.name == "mnist_photos" and mnist_limit:  # keep the recipe's 1 photo per 5 digits
                 s.options["limit"] = mnist_limit // 5
-            if s.name == "fsdd" and audio_holdout:
-                s.options.update(audio_holdout)
+            for fsdd in _nested(s.name, s.options, "fsdd"):  # also inside an "augmented" wrapper
+                fsdd.update(audio_holdout or {})
         train_sets[m] = concat([load_spec(s.name, s.options, "train", cfg.data_root, sr) for s in specs])
         eval_sets[m] = concat([load_spec(s.name, s.options, "test", cfg.data_root, sr) for s in evals])
     return train_sets, eval_sets
@@ -255,7 +267,7 @@ def _section_pictures(plan: BenchPlan, checkpoint: Path, log) -> dict:
     return section_pictures(plan.data_root, checkpoint, log, quick=plan.quick)
 
 
-SECTIONS = ("quality", "losses", "classifier", "anchors", "speed", "pictures")
+SECTIONS = ("quality", "losses", "classifier", "anchors", "speed", "pictures", "real_voices")
 
 
 def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds=(0, 1, 2),
@@ -287,11 +299,12 @@ def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds
         "anchors": lambda: section_anchors(plan, anchor, log),
         "speed": lambda: section_speed(plan, ckpt, log),
         "pictures": lambda: _section_pictures(plan, ckpt, log),
+        "real_voices": lambda: section_real_voices(plan, ckpt, log),  # textanchor.voice_bench
     }
     for name in sections:
         if name not in runners:
             raise ValueError(f"unknown bench section {name!r}; sections: {', '.join(SECTIONS)}")
-        if name in ("speed", "pictures") and not (ckpt / "config.json").is_file():
+        if name in ("speed", "pictures", "real_voices") and not (ckpt / "config.json").is_file():
             raise ValueError(f"the {name} section measures {ckpt}: run the quality section first")
         t = time.time()
         results.update(runners[name]())

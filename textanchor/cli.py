@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="results")
     b.add_argument("--quick", action="store_true", help="tiny offline run of every section (minutes; for tests)")
     b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed pictures")
+    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed pictures real_voices")
     b.add_argument("--checkpoint", help="evaluate this default-recipe checkpoint instead of training one")
     b.set_defaults(fn=_bench)
     return p

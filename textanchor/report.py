@@ -81,6 +81,15 @@ def write_report(r: dict, path: str | Path) -> None:
     from .bench_pictures import pictures_report
 
     lines += pictures_report(r)
+    voices = sorted({k.rsplit("/", 1)[0] for k in r if k.startswith("real_voices/") and k.endswith("/pocketsphinx_acc")})
+    if voices:
+        lines += ["## Real voices (speakers never trained on) against PocketSphinx", ""] + _table(
+            ["clips", "textanchor zero-shot", "PocketSphinx 5, ten-word grammar", "n"],
+            [[k[len("real_voices/"):], _f(r.get(f"{k}/zero_shot_acc"), True), _f(r.get(f"{k}/pocketsphinx_acc"), True),
+              str(int(r.get(f"{k}/n") or 0))] for k in voices])
+        lines += ["", f"FSDD unseen speaker (theo held out): {_f(r.get('unseen_speaker/audio/zero_shot_acc'), True)}; "
+                  f"no-speech inputs refused: {_f(r.get('real_voices/no_speech/refused'), True)} of "
+                  f"{int(r.get('real_voices/no_speech/n') or 0)}.", ""]
     speed = {k: v for k, v in r.items() if k.startswith("speed/")}
     if speed:
         lines += ["## Speed on this machine", ""] + _table(["measure", "value"], [[k[6:], f"{v:.2f}"] for k, v in sorted(speed.items())])

@@ -24,6 +24,8 @@ def load_spec(name: str, options: dict, split: str, data_root: str | None = None
         opts["root"] = None if data_root is None else str(Path(data_root) / name)
     if "sample_rate" in params and sample_rate is not None:
         opts.setdefault("sample_rate", sample_rate)
+    if "data_root" in params:  # loaders that wrap other specs (e.g. "augmented") resolve them here
+        opts.setdefault("data_root", data_root)
     return fn(**opts)
 
 

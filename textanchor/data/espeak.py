@@ -33,6 +33,8 @@ VOICES = (
     "en-gb-x-gbcwmd", "en+f2", "en+f4", "en-us+f3", "en-us+m3", "en+m7", "en-gb-x-rp+f5",
     "en+klatt2", "en-us+klatt4",
 )
+ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-us-nyc", "en-gb-x-gbclan",
+           "en-gb-x-gbcwmd")  # every English voice of eSpeak NG 1.52 but en-Shaw (a spelling, not a voice)
 RATES = (140, 175, 210)  # words per minute
 PITCHES = (35, 50, 65)  # 0..100, 50 = the voice's normal pitch
 TEST_VOICE_FRACTION = 0.25
@@ -128,6 +130,18 @@ def trim_silence(wave: np.ndarray, sr: int, threshold_db: float = -35.0, pad_s: 
     return wave[max(0, loud[0] - pad): loud[-1] + pad + 1]
 
 
+def all_variants() -> list[str]:
+    """Every voice variant eSpeak NG ships (espeak-ng-data/voices/!v), sorted."""
+    with _lock:
+        return sorted(p.name for p in _library()["variants"].iterdir() if p.is_file())
+
+
+def sample_voices(n: int, seed: int = 0) -> list[str]:
+    """`n` distinct "accent+variant" voices drawn (seeded) from ACCENTS x all_variants()."""
+    pool = [f"{a}+{v}" for v in all_variants() for a in ACCENTS]
+    return sorted(np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False).tolist())
+
+
 def held_out_voices(voices, seed: int = 0) -> list[str]:
     """The voices held out for testing: a seeded TEST_VOICE_FRACTION of them, at least one."""
     voices = sorted(set(voices))
@@ -147,12 +161,18 @@ def load_espeak(
     sample_rate: int = 8000,
     seed: int = 0,
     cache_dir=None,
+    n_voices: int | None = None,
+    rate_range=(110, 280),
+    pitch_range=(10, 90),
 ) -> ItemSet:
     """Synthesise every word in every voice/rate/pitch combination.
 
     Args:
         words: the texts to speak; they are also the class names.
         voices, rates, pitches: the grid of speaking styles (see `synthesize`).
+        n_voices: instead of that grid, `n_voices` voices drawn from every English accent x
+            every variant (`sample_voices`), each word once per voice at a rate and pitch drawn
+            uniformly from rate_range and pitch_range (seeded): more voices than a grid.
         split: "train", "test" (whole voices held out, chosen by `seed`) or "all".
         sample_rate: output rate in Hz.
         seed: seed of the voice hold-out.
@@ -168,10 +188,18 @@ def load_espeak(
     if not words or not voices:
         raise ValueError("load_espeak needs at least one word and one voice")
     label = {w: i for i, w in enumerate(words)}
-    if split != "all":
+    if split != "all" and n_voices is None:
         held = set(held_out_voices(voices, seed))
         voices = [v for v in voices if (v in held) == (split == "test")]
-    combos = [(w, v, int(r), int(p)) for v in voices for r in rates for p in pitches for w in words]
+    if n_voices is not None:
+        voices = sample_voices(n_voices, seed)
+        if split != "all":
+            held = set(held_out_voices(voices, seed))
+            voices = [v for v in voices if (v in held) == (split == "test")]
+        rng = np.random.default_rng([seed, n_voices])
+        combos = [(w, v, int(rng.integers(*rate_range)), int(rng.integers(*pitch_range))) for v in voices for w in words]
+    else:
+        combos = [(w, v, int(r), int(p)) for v in voices for r in rates for p in pitches for w in words]
     key = hashlib.sha1(json.dumps([combos, sample_rate]).encode()).hexdigest()[:16]
     cache = Path(cache_dir) / f"espeak-{key}.npz" if cache_dir is not None else None
     if cache is not None and cache.is_file():

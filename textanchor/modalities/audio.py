@@ -9,6 +9,7 @@ import torch
 import torchaudio
 from torch import nn
 
+from ..data.audio_io import AUDIO_EXTENSIONS
 from .base import MODALITIES, Modality
 
 
@@ -32,7 +33,7 @@ def audio_problem(wave: np.ndarray, sr: int, min_seconds: float = 0.1) -> str | 
     if len(wave) < min_seconds * sr:
         return f"The recording is too short ({len(wave) / sr:.2f} s); speak for at least {min_seconds} s."
     if float(np.abs(wave).max()) < 1e-3:
-        return "The recording is silent; check the microphone and speak a little louder."
+        return "No speech heard: the recording is silent; check the microphone and speak a little louder."
     return None
 
 
@@ -61,7 +62,7 @@ class LogMel(nn.Module):
 class AudioModality(Modality):
     name = "audio"
     default_encoder = "audio_cnn"
-    file_extensions = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
+    file_extensions = AUDIO_EXTENSIONS
 
     @dataclass
     class Config:
@@ -79,16 +80,15 @@ class AudioModality(Modality):
         return (int(round(self.cfg.seconds * self.cfg.sample_rate)),)
 
     def _one(self, wave: np.ndarray, sr: int) -> np.ndarray:
-        from ..data.audio_io import resample, to_mono
+        from ..data.audio_io import normalize_level, resample, to_mono
 
         c = self.cfg
-        w = to_mono(np.asarray(wave, dtype=np.float32))
+        w = to_mono(wave)  # before any float cast: an 8-bit array loses its 128 offset here
         if sr != c.sample_rate:
             w = resample(w, sr, c.sample_rate)
-        w = trim_silence(w, c.sample_rate, c.trim_db)
-        peak = float(np.abs(w).max()) if len(w) else 0.0
-        if peak > 1e-4:
-            w = w * (0.9 / peak)
+        w = trim_silence(w - w.mean() if len(w) else w, c.sample_rate, c.trim_db)  # DC off, then trim
+        # One level for every clip, then no sample beyond full scale (a click stays a click).
+        w = np.clip(normalize_level(w), -1.0, 1.0)
         n = self.input_shape()[0]
         out = np.zeros(n, np.float32)
         if len(w) >= n:  # centre crop
@@ -127,10 +127,14 @@ class AudioModality(Modality):
         return LogMel(c.sample_rate, c.n_fft, c.hop, c.n_mels, c.spec_augment)
 
     def read_file(self, path):
+        """Decode a file and keep its spoken word when the voice detector finds one (a file
+        with ten seconds of room noise before the word); otherwise the whole wave."""
         from ..data.audio_io import read_audio
+        from ..vad import speech_span
 
-        wave, _ = read_audio(path, sample_rate=self.cfg.sample_rate)
-        return wave
+        wave, sr = read_audio(path, sample_rate=self.cfg.sample_rate)
+        span = speech_span(wave, sr) if len(wave) > self.input_shape()[0] else None
+        return wave if span is None else wave[span[0]: span[1]]
 
     # The app contract (see Modality): record or upload, listen to the result.
     result_kind = "audio"

@@ -1,0 +1,57 @@
+"""The voice detector hears a spoken word anywhere in a recording and nothing in noise."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from textanchor.vad import NO_SPEECH, NoSpeech, crop_to_speech, no_speech_examples, speech_span
+
+
+@pytest.fixture(scope="module")
+def word():
+    """eSpeak NG saying "eight" (a short word), at 16 kHz."""
+    from textanchor.data.audio_io import resample
+    from textanchor.data.espeak import synthesize
+
+    wave, sr = synthesize("eight", "en-gb-x-rp")
+    return resample(wave, sr, 16000), 16000
+
+
+def test_every_no_speech_input_is_refused():
+    examples = no_speech_examples(seed=0)
+    assert len(examples) >= 50
+    heard = [name for name, w in examples.items() if speech_span(w, 16000) is not None]
+    assert heard == []
+    with pytest.raises(NoSpeech, match="No speech heard"):
+        crop_to_speech(examples["hiss-pink-40dB"], 16000)
+
+
+def test_word_after_ten_seconds_of_room_noise_is_found(word):
+    w, sr = word
+    rng = np.random.default_rng(0)
+    noise = np.cumsum(rng.standard_normal(11 * sr)).astype(np.float32)  # brown room rumble
+    noise = 0.01 * (noise - noise.mean()) / noise.std()
+    x = noise.copy()
+    at = 10 * sr
+    x[at: at + len(w)] += 0.3 * w / np.abs(w).max()
+    start, end = speech_span(x, sr)
+    assert at - 0.3 * sr <= start <= at + 0.05 * sr  # no more than the padding before the word
+    assert end >= at + 0.6 * len(w) and end - start < 2 * sr
+    assert len(crop_to_speech(x, sr)) == end - start
+
+
+@pytest.mark.parametrize("gain", [1e-3, 1.0])
+def test_quiet_and_loud_words_are_heard(word, gain):
+    w, sr = word
+    x = np.concatenate([np.zeros(sr // 2, np.float32), gain * w / np.abs(w).max()]).astype(np.float32)
+    assert speech_span(x, sr) is not None
+    assert speech_span(x, 8000 * 2) is not None  # any rate: resampled inside
+
+
+def test_app_refuses_noise_with_the_message():
+    from textanchor.demo.inputs import InputError, load_recording
+
+    hiss = (np.random.default_rng(1).standard_normal(16000) * 300).astype(np.int16)
+    with pytest.raises(InputError, match="No speech heard"):
+        load_recording((16000, hiss))
+    assert NO_SPEECH.startswith("No speech heard")
