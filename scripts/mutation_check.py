@@ -35,7 +35,7 @@ GROUPS = {
     "losses": (["textanchor/losses.py"], ["tests/test_losses.py", "tests/test_registries.py"]),
     "metrics": (["textanchor/metrics.py"], ["tests/test_metrics.py"]),
     "modalities": (["textanchor/modalities/*"],
-                   ["tests/test_image_polarity.py", "tests/test_registries.py", GOLDEN_LIB]),
+                   ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py", GOLDEN_LIB]),
     "combine": (["textanchor/data/combine.py"], ["tests/test_recipes.py", "tests/test_data.py"]),
     "inputs": (["textanchor/demo/inputs.py"], ["tests/test_demo_inputs.py", "tests/test_image_polarity.py"]),
 }
@@ -52,7 +52,8 @@ DELIBERATE = {
         "textanchor/losses.py", "return pull + self.weight * self.infonce(", "return pull - self.weight * self.infonce(",
         "losses"),
     "image polarity rule flipped": (
-        "textanchor/modalities/image.py", "np.median(g) > 0.5", "np.median(g) < 0.5", "modalities"),
+        "textanchor/modalities/picture.py", "paper - float(smooth.min()) > float(smooth.max()) - paper",
+        "paper - float(smooth.min()) < float(smooth.max()) - paper", "modalities"),
     "retrieval rank without its 1 +": (
         "textanchor/metrics.py", "first = 1 + np.sum(", "first = np.sum(", "metrics"),
     "pooled labels not remapped onto the union of class names": (

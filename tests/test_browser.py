@@ -136,7 +136,9 @@ def test_screenshot_every_tab_and_click_a_point(page):
 
 def test_draw_each_digit_once(page, app):
     """Draws 0-9 and records what the page answered (test-artifacts/browser-digits.json).
-    Every drawing must get a labelled answer; accuracy is reported, not asserted."""
+    Every drawing must get a labelled answer; with the shipped checkpoint at least 9 of the 10
+    must be right (measured 10/10; one miss is the tolerance for a drawing a browser rendered
+    differently). A toy checkpoint (no shipped model) is only reported."""
     results = {}
     for d in range(10):
         status = search_drawing(page, d)
@@ -148,6 +150,8 @@ def test_draw_each_digit_once(page, app):
          "correct": correct, "results": {w: {"label": lab, "confidence": int(c)} for w, (lab, c) in results.items()}},
         indent=1))
     print(f"browser digits: {correct}/10 correct ({'default' if app['real'] else 'toy'} checkpoint): {results}")
+    if app["real"]:
+        assert correct >= 9, results
 
 
 def test_upload_a_photo_in_the_search_tab(page, app, tmp_path):

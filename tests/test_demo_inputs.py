@@ -144,24 +144,6 @@ def test_flat_canvases_with_a_little_noise_are_blank():
             sketch_to_image({"background": bg, "layers": [], "composite": bg})
 
 
-def test_thicken_reaches_the_target_width_symmetrically():
-    """A 2 px line 300 px tall is dilated by a disc to about STROKE_FRACTION of the height,
-    centred on the line."""
-    from textanchor.demo.inputs import STROKE_FRACTION
-
-    thin = np.zeros((400, 400), np.float32)
-    thin[50:350, 199:201] = 1.0
-    out = thicken(thin) > 0.5
-    cols = np.flatnonzero(out[200])
-    width = len(cols)
-    target = STROKE_FRACTION * 300
-    assert abs(width - target) <= 3, (width, target)
-    assert cols.min() + cols.max() == 199 + 200  # symmetric about the original line
-    rows = np.flatnonzero(out[:, 200])
-    assert rows.min() == 50 - (width - 2) // 2 and rows.max() == 349 + (width - 2) // 2  # a disc, round ends
-    assert out[rows.min()].sum() <= 3  # the cap narrows to a point, as a disc does
-
-
 @pytest.mark.parametrize("channels_first", [False, True])
 def test_eight_channels_either_way(channels_first):
     t = np.arange(8000) / 8000
