@@ -65,6 +65,9 @@ def draw(page, digit: int) -> None:
     """Draw one digit with mouse strokes in the middle of the canvas."""
     if "select the draw tool" in page.locator("#sketch").inner_text():
         page.locator('#sketch button[aria-label="Brush"]').click()
+    # The page may be scrolled (long results above): strokes outside the viewport are lost.
+    page.locator("#sketch").scroll_into_view_if_needed()
+    time.sleep(0.2)
     box = page.locator("#sketch canvas").first.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     s = 0.55 * min(box["width"], box["height"])  # the 400 px canvas shows at ~73% zoom: stay well inside
