@@ -18,7 +18,6 @@ import gradio as gr
 
 from textanchor.data.video import VIDEO_EXTENSIONS
 from textanchor.demo.explore import MAP_METHODS
-from textanchor.demo.picture_input import PictureSketchpad
 from textanchor.demo.service import DEFAULT_CHECKPOINT, MAX_K, DemoService
 from textanchor.demo.trainer import DATA_CHOICES, gpu, recipe_from_form
 
@@ -70,7 +69,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
         return search_outputs(service.search("video", video, k))
 
     def clear():
-        return [None, "", None, None, "Draw, record or type a query.", None, [], [],
+        return [None, "", None, "Draw, record or type a query.", None, [], [],
                 *[gr.update(value=None, visible=False)] * MAX_K, {}, None]
 
     def draw_map(method, dim, query):
@@ -117,14 +116,10 @@ def build_demo(service: DemoService) -> gr.Blocks:
             with gr.Tab("Search", id="search"):
                 with gr.Row():
                     with gr.Column(scale=2):
-                        sketch = PictureSketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
-                                                  canvas_size=(400, 400), layers=False, elem_id="sketch",
-                                                  brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"))
+                        sketch = gr.Sketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
+                                              canvas_size=(400, 400), layers=False, elem_id="sketch",
+                                              brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"))
                         sketch_btn = gr.Button("Search with the drawing", variant="primary", elem_id="search-sketch")
-                        with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=False, elem_id="photo-box"):
-                            photo = gr.Image(label="A photo of one handwritten digit", type="filepath", height=180,
-                                             sources=["upload", "clipboard"], elem_id="photo-in")
-                            photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")
                         audio = gr.Audio(label="Say a digit (or upload a file)", sources=["microphone", "upload"],
                                          type="filepath", elem_id="audio-in")
                         audio_btn = gr.Button("Search with the recording", variant="primary")
@@ -227,8 +222,6 @@ def build_demo(service: DemoService) -> gr.Blocks:
         # ------------------------------------------------------------------- events
         outs = [status, zero_shot, images, videos, *clips, rows, query_state]
         sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch")
-        photo_btn.click(search_sketch, [photo, k], outs, api_name="search_image")
-        photo.upload(search_sketch, [photo, k], outs, api_name=False)
         audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio")
         audio.stop_recording(search_audio, [audio, k], outs, api_name=False)
         text_btn.click(search_text, [text, k], outs, api_name="search_text")
@@ -236,7 +229,7 @@ def build_demo(service: DemoService) -> gr.Blocks:
         video_btn.click(search_video, [video, k], outs, api_name="search_video")
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
-        clear_btn.click(clear, None, [audio, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
+        clear_btn.click(clear, None, [audio, text, video, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):

@@ -141,31 +141,3 @@ def test_draw_each_digit_once(page, app):
          "correct": correct, "results": {w: {"label": lab, "confidence": int(c)} for w, (lab, c) in results.items()}},
         indent=1))
     print(f"browser digits: {correct}/10 correct ({'default' if app['real'] else 'toy'} checkpoint): {results}")
-
-
-def test_upload_a_photo_in_the_search_tab(page, app, tmp_path):
-    """A phone-like photo (a pen 7 on grey paper under a shadow, JPEG) uploaded next to the
-    Sketchpad is searched at once; with the shipped model it must read as seven."""
-    import numpy as np
-    from PIL import Image
-
-    from textanchor.data.photos import simulate_photo
-    from textanchor.data.rendered import draw_stroke_digit
-
-    rng = np.random.default_rng(3)
-    photo = simulate_photo(draw_stroke_digit(7, rng, side=200), rng, side=400)
-    path = tmp_path / "seven.jpg"
-    Image.fromarray(photo).save(path, quality=80)
-    page.get_by_role("tab", name="Search").click()
-    page.locator("#clear").click()
-    page.wait_for_function("document.querySelector('#search-status').innerText.includes('Draw, record')")
-    if not page.locator("#photo-in").is_visible():
-        page.get_by_text("Or upload a photo of a digit").click()  # the accordion starts closed
-    page.locator("#photo-in input[type=file]").set_input_files(str(path))
-    page.wait_for_function("(() => { const t = document.querySelector('#search-status').innerText;"
-                           " return t.includes('reads as') || t.includes('⚠'); })()", timeout=60_000)
-    status = page.locator("#search-status").inner_text()
-    assert "reads as" in status, status
-    page.screenshot(path=str(ARTIFACTS / "search-photo.png"), full_page=True)
-    if app["real"]:
-        assert "reads as seven" in status, status
