@@ -65,7 +65,7 @@ import gradio as gr  # noqa: E402
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.clips import GalleryClip  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
-from textanchor.demo.picture_input import PictureSketchpad  # noqa: E402
+from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
 from textanchor.demo.trainer import data_choices, gpu, recipe_from_form  # noqa: E402
@@ -203,7 +203,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                                                visible="image" in have)
                         with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=False,
                                           elem_id="photo-box", visible="image" in have) as photo_box:
-                            photo = gr.Image(label="A photo of one handwritten digit", type="filepath", height=180,
+                            photo = PhotoInput(label="A photo of one handwritten digit", height=180,
                                              sources=["upload", "clipboard"], elem_id="photo-in")
                             photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")
                         audio = gr.Audio(label="Say a digit (or upload a file)", sources=["microphone", "upload"],

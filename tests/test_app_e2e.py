@@ -142,6 +142,43 @@ def test_search_with_a_photo_file(client, tmp_path):
     assert "blank" in client.predict(handle_file(str(blank)), 3, api_name="/search_image")[0]
 
 
+def test_photo_uploads_keep_transparency_and_refuse_non_images(client, tmp_path):
+    """A drawing exported with its ink only in the alpha channel (RGB all black) is read, not
+    called blank; a file that is not an image gets the page's message, not a traceback."""
+    from gradio_client import handle_file
+    from PIL import Image
+
+    rgba = np.zeros((200, 200, 4), np.uint8)
+    rgba[40:160, 95:105, 3] = 255  # a vertical bar, drawn in alpha only
+    clear = tmp_path / "alpha.png"
+    Image.fromarray(rgba, "RGBA").save(clear)
+    out = client.predict(handle_file(str(clear)), 3, api_name="/search_image")
+    assert "reads as" in out[0], out[0]
+    junk = tmp_path / "notimage.png"
+    junk.write_text("this is not a picture\n" * 50)
+    for api in ("/search_image", "/search_sketch"):
+        with pytest.raises(Exception) as err:
+            client.predict(handle_file(str(junk)), 3, api_name=api)
+        assert "not a picture" in str(err.value) and "Traceback" not in str(err.value), (api, str(err.value)[:500])
+
+
+def test_photo_exif_orientation_on_both_picture_endpoints(client, tmp_path):
+    """A phone stores a portrait photo sideways with an EXIF Orientation tag: a bar stored
+    horizontally ("zero" for the toy model) but shown upright as a vertical bar ("one")."""
+    from gradio_client import handle_file
+    from PIL import Image
+
+    img = np.full((200, 300), 230, np.uint8)
+    img[95:105, 60:240] = 30  # stored: a horizontal bar
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display rotated 90 degrees clockwise: a vertical bar
+    path = tmp_path / "portrait.jpg"
+    Image.fromarray(img).save(path, exif=exif.tobytes(), quality=90)
+    for api in ("/search_image", "/search_sketch"):
+        out = client.predict(handle_file(str(path)), 3, api_name=api)
+        assert out[1]["label"] == "one", (api, out[0])
+
+
 def test_search_with_an_audio_file(client, tmp_path):
     import soundfile as sf
     from gradio_client import handle_file

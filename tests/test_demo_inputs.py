@@ -8,6 +8,17 @@ import soundfile as sf
 from textanchor.demo.inputs import InputError, clean_text, load_recording, sketch_to_image
 
 
+def _padded_word(word: str, sr: int, seconds: float) -> np.ndarray:
+    """A spoken word centred in silence, exactly `seconds` long (the voice detector refuses tones)."""
+    from conftest import spoken_word
+
+    w = spoken_word(word, sr)
+    out = np.zeros(int(round(seconds * sr)), np.float32)
+    start = (len(out) - len(w)) // 2
+    out[start: start + len(w)] = w
+    return out
+
+
 def _canvas(dark: bool, strokes: bool = True, size: int = 200) -> dict:
     """A Sketchpad value: the background is opaque (white or dark), strokes live in the layer."""
     bg = np.full((size, size, 4), 30 if dark else 255, np.uint8)
@@ -119,10 +130,16 @@ def test_clean_text():
 
 # ------------------------------------------------------------ pinned by mutation testing (issue 12)
 def test_stroke_opacity_is_the_ink_level():
+    # Ink is normalised to peak at 1 (modalities.picture), so opacity is the ink level relative
+    # to the strongest stroke: a half-transparent pen next to an opaque one reads as half ink.
     v = _canvas(False, strokes=False)
-    v["layers"][0][40:160, 95:105] = (37, 99, 235, 128)  # a half-transparent pen
+    v["layers"][0][40:100, 95:105] = (37, 99, 235, 255)  # an opaque pen
+    v["layers"][0][100:160, 95:105] = (37, 99, 235, 128)  # a half-transparent pen
     img = sketch_to_image(v)
-    assert img.max() == 128 and img[100, 100] == 128 and img[10, 10] == 0
+    assert img.max() == 255 and img[70, 100] == 255 and img[130, 100] == 128 and img[10, 10] == 0
+    v["layers"][0][40:100, 95:105] = 0  # the half-transparent pen alone is the whole digit: full ink
+    img = sketch_to_image(v)
+    assert img[130, 100] == 255 and img[10, 10] == 0
 
 
 @pytest.mark.parametrize("where", ["background", "composite"])
@@ -146,31 +163,44 @@ def test_flat_canvases_with_a_little_noise_are_blank():
 
 @pytest.mark.parametrize("channels_first", [False, True])
 def test_eight_channels_either_way(channels_first):
-    t = np.arange(8000) / 8000
-    multi = np.stack([np.sin(2 * np.pi * 300 * t)] * 8, 1).astype(np.float32) * 0.5  # (T, 8)
+    from conftest import spoken_word
+
+    word = spoken_word("five", 8000)
+    multi = np.stack([word] * 8, 1)  # (T, 8)
     wave, sr = load_recording((8000, multi.T if channels_first else multi))
-    assert wave.shape == (8000,)
+    assert sr == 8000 and wave.ndim == 1 and 0.5 * len(word) < len(wave) <= len(word)  # mono, cropped to the word
+    np.testing.assert_allclose(wave, load_recording((8000, word))[0])  # the same as the mono word
 
 
 def test_recording_limits_are_exact():
     with pytest.raises(InputError, match="invalid sample rate"):
         load_recording((0, np.ones(100, np.float32)))
-    rate = 100
-    tone = (0.5 * np.sin(np.arange(30 * rate))).astype(np.float32)
-    assert load_recording((rate, tone))[0].shape == (3000,)  # exactly 30 s is allowed
+    rate = 8000
+    exact = _padded_word("three", rate, 30)
+    wave, _ = load_recording((rate, exact))  # exactly 30 s is allowed (and cropped to the word)
+    assert 0 < len(wave) < rate
     with pytest.raises(InputError, match=r"too long \(31 s\)"):
-        load_recording((rate, np.concatenate([tone, tone[:rate]])))
-    spiky = np.sin(np.arange(8000) / 5).astype(np.float32)
-    spiky[[3, 7]] = [np.inf, -np.inf]
-    spiky[9] = np.nan
-    wave, _ = load_recording((8000, spiky))
-    assert wave[3] == wave[7] == wave[9] == 0.0
+        load_recording((rate, _padded_word("three", rate, 31)))
+    with pytest.raises(InputError, match="too long"):
+        load_recording((rate, np.concatenate([exact, [0.0]])))  # one sample more is not
+    from conftest import spoken_word
+
+    spiky = spoken_word("three", rate)
+    mid = len(spiky) // 2  # inside the word, so the crop keeps these samples
+    spiky[[mid - 3, mid]] = [np.inf, -np.inf]
+    spiky[mid + 4] = np.nan
+    wave, _ = load_recording((rate, spiky))
+    assert np.isfinite(wave).all()
+    cleaned = spiky.copy()
+    cleaned[[mid - 3, mid, mid + 4]] = 0.0  # non-finite samples become exactly 0, nothing else changes
+    starts = [o for o in range(len(cleaned) - len(wave) + 1) if np.array_equal(cleaned[o: o + len(wave)], wave)]
+    assert len(starts) == 1 and starts[0] <= mid - 3 and mid + 4 < starts[0] + len(wave)
 
 
 def test_long_file_message_gives_its_duration(tmp_path):
     long = tmp_path / "long.wav"
     sf.write(long, np.zeros(8000 * 40, np.float32) + 0.1, 8000)
-    with pytest.raises(InputError, match=r"too long \(40 s\); say one digit, under 30 s"):
+    with pytest.raises(InputError, match=r"too long \(long\.wav lasts 40 s, longer than 30 s\); say one digit, under 30 s"):
         load_recording(str(long))
 
 
@@ -200,16 +230,31 @@ def test_clean_text_limits_and_messages():
 
 
 def test_ink_and_blank_boundaries(tmp_path):
-    from textanchor.demo.inputs import MIN_INK_PIXELS
+    import math
 
+    from textanchor.modalities.picture import MIN_DIGIT_PIXELS, MIN_DIGIT_SIDE
+
+    side = math.ceil(MIN_DIGIT_SIDE * 200)  # the shortest mark a 200 px canvas accepts
     v = _canvas(False, strokes=False)
-    v["layers"][0][100, 50:50 + MIN_INK_PIXELS, 3] = 255  # exactly the minimum: accepted
+    v["layers"][0][100, 50:50 + side, 3] = 255  # exactly the minimum side: accepted
     assert sketch_to_image(v).max() == 255
-    v["layers"][0][100, 50, 3] = 0
+    v["layers"][0][100, 50, 3] = 0  # one pixel shorter
+    with pytest.raises(InputError, match="too small"):
+        sketch_to_image(v)
+    v = _canvas(False, strokes=False)  # long enough, with exactly the minimum number of ink pixels
+    v["layers"][0][100, 50:50 + MIN_DIGIT_PIXELS - 1, 3] = 255
+    v["layers"][0][100, 50 + side - 1, 3] = 255
+    assert sketch_to_image(v).max() == 255
+    v["layers"][0][100, 50 + MIN_DIGIT_PIXELS - 2, 3] = 0  # one ink pixel fewer
     with pytest.raises(InputError, match="too small"):
         sketch_to_image(v)
     with pytest.raises(InputError, match="empty"):
         sketch_to_image({"background": np.zeros((0, 0, 3), np.uint8), "layers": [], "composite": None})
     exact = tmp_path / "thirty.wav"
-    sf.write(exact, 0.3 * np.sin(np.arange(8000 * 30) / 5), 8000)
-    assert load_recording(str(exact))[0].shape == (8000 * 30,)  # exactly the limit is allowed
+    sf.write(exact, _padded_word("eight", 8000, 30), 8000)
+    wave, sr = load_recording(str(exact))  # exactly the limit is allowed (and cropped to the word)
+    assert sr == 8000 and 0 < len(wave) < 8000
+    longer = tmp_path / "longer.wav"
+    sf.write(longer, np.concatenate([_padded_word("eight", 8000, 30), [0.0]]), 8000)
+    with pytest.raises(InputError, match="too long"):
+        load_recording(str(longer))

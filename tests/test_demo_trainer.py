@@ -107,12 +107,13 @@ def test_one_run_per_session_at_a_time(manifest, anchor, tmp_path, monkeypatch):
     """The "already training" guard: a session cannot start a second run while its first one
     runs; another session can, and the first session can again once its run ended."""
     from textanchor.demo import trainer
+    from textanchor.demo.policy import Limits
     from textanchor.demo.service import DemoService
 
     monkeypatch.setattr(trainer, "TrainingRun", lambda cfg, out, anchor=None: TrainingRun(cfg, out, anchor=shared))
     shared = anchor
     service = DemoService(None, cache_dir=tmp_path, download=False)
-    long = _tiny_config(manifest, 200)
+    long = _tiny_config(manifest, Limits().max_epochs)  # the longest run the default limits allow
     first = service.start_training("alice", long)
     with pytest.raises(InputError, match="still going"):
         service.start_training("alice", long)

@@ -266,11 +266,18 @@ def test_probe_boundaries():
 
 
 def test_queries_without_a_relevant_item_are_left_out_of_map():
+    """Queries with no relevant gallery item are left out of P@1, R@k and mAP alike (counting
+    them as misses would blame the model for the gallery); with none left, every metric is NaN."""
     q = np.eye(3)
     g = np.eye(3)[[0, 1]]
     r = retrieval_metrics(q, [0, 1, 2], g, [0, 1])  # query 2 has nothing relevant
-    assert r["mAP"] == 1.0 and r["P@1"] == pytest.approx(2 / 3)
-    assert np.isnan(retrieval_metrics(q[:1], [5], g, [0, 1])["mAP"])
+    assert r["mAP"] == 1.0 and r["P@1"] == 1.0 and r["R@5"] == 1.0  # not 2/3: query 2 is left out
+    # One hit (AP 1), one miss ranked second (AP 1/2), one without a relevant item: averaged over
+    # two queries, not three (1/3, 2/3, 1/2) and not counting the third as a hit (2/3, 1, 5/6).
+    r = retrieval_metrics(q[[0, 0, 2]], [0, 1, 2], g, [0, 1])
+    assert r["P@1"] == pytest.approx(1 / 2) and r["R@5"] == 1.0 and r["mAP"] == pytest.approx(3 / 4)
+    none = retrieval_metrics(q[:1], [5], g, [0, 1])
+    assert set(none) == {"P@1", "R@5", "R@10", "mAP"} and all(np.isnan(v) for v in none.values())
 
 
 def test_retrieval_input_checks_are_exact():

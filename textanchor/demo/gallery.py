@@ -63,7 +63,9 @@ def _try(name: str, **options) -> bool:
         load_dataset(name, **options)
         return True
     except (DataError, OSError, ValueError) as e:
-        log.info("gallery: %s unavailable (%s)", name, e)
+        # Expected on a fresh start: the next source (the embedded gallery) is tried, and the
+        # choice is logged once below. Debug level, so a newcomer does not read it as a failure.
+        log.debug("gallery: %s not at %s (%s)", name, options.get("root"), e)
         return False
 
 
@@ -98,6 +100,8 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
         name, opts, title, fallback = real[modality]
         root = next((r / name for r in roots if _try(name, root=r / name, limit=1, **opts)), None)
         if root is None and modality in shipped:
+            log.info("gallery (%s): no %s folder in %s; using the embedded sample in the repository",
+                     modality, name, ", ".join(str(r) for r in roots))
             out.append(shipped[modality])
             continue
         if root is None and download and _online() and _try(name, root=dl_root / name, limit=1, download=True, **opts):

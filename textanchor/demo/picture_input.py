@@ -35,3 +35,63 @@ class PictureSketchpad(gr.Sketchpad):
 
     def get_block_name(self) -> str:
         return "imageeditor"  # the browser renders it with the Sketchpad's own front end
+
+
+NOT_A_PICTURE = "The upload is not a picture this app can read: use a PNG, JPEG, WebP, BMP or GIF file."
+
+
+def _readable(preprocess):
+    """Gradio opens uploads with PIL before any handler runs; a file that is not an image would
+    reach the caller as a traceback. Turn it into the page's usual message instead."""
+    import PIL
+
+    def wrapped(self, payload):
+        try:
+            return preprocess(self, payload)
+        except (PIL.UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise gr.Error(NOT_A_PICTURE, print_exception=False) from None
+
+    return wrapped
+
+
+def _upright_background(preprocess):
+    """A photo sent as the sketch's background keeps its EXIF orientation: the editor decodes
+    it without turning it upright (phones store portrait photos sideways), so an upright copy
+    is written next to the upload first, as the photo upload path does."""
+    from PIL import Image, ImageOps
+
+    def wrapped(self, payload):
+        bg = getattr(payload, "background", None)
+        path = getattr(bg, "path", None)
+        if path:
+            try:
+                with Image.open(path) as im:
+                    if im.getexif().get(0x0112, 1) != 1:  # 0x0112: Orientation; 1 is upright
+                        upright = str(path) + ".upright.png"
+                        ImageOps.exif_transpose(im).save(upright)
+                        payload.background.path = upright
+                        if getattr(payload, "composite", None) is not None and payload.composite.path == path:
+                            payload.composite.path = upright
+            except OSError:
+                pass  # not an image: the editor's own decoding reports it (see _readable)
+        return preprocess(self, payload)
+
+    return wrapped
+
+
+PictureSketchpad.preprocess = _readable(_upright_background(gr.Sketchpad.preprocess))
+
+
+def PhotoInput(**kwargs) -> gr.Image:
+    """A gr.Image for photo uploads. `image_mode=None` hands the file over as it is, keeping a
+    transparent PNG's alpha (where a drawing exported from a tablet keeps its ink; Gradio's
+    default RGB turns it into a black square, and RGBA cannot be saved back as JPEG), and a file that is not an image gets a message, not a traceback. A plain
+    gr.Image with its preprocess wrapped on the instance: a subclass changes how the page
+    renders the component (its file input did not appear in the browser test)."""
+    import types
+
+    kwargs.setdefault("type", "filepath")
+    kwargs.setdefault("image_mode", None)
+    photo = gr.Image(**kwargs)
+    photo.preprocess = types.MethodType(_readable(gr.Image.preprocess), photo)
+    return photo

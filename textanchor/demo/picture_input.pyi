@@ -31,3 +31,24 @@ class PictureSketchpad(gr.Sketchpad):
     if TYPE_CHECKING:
         from gradio.components import Timer
         from gradio.components.base import Component
+class PhotoInput(gr.Image):
+    """gr.Image for photo uploads: RGBA keeps a transparent PNG's alpha (where a drawing
+    exported from a tablet keeps its ink; Gradio's default RGB would turn it into a black
+    square), and a file that is not an image gets a message, not a traceback."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("type", "filepath")
+        kwargs.setdefault("image_mode", "RGBA")
+        super().__init__(**kwargs)
+
+    preprocess = _readable(gr.Image.preprocess)
+
+    def get_block_name(self) -> str:
+        return "image"
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+    
