@@ -139,6 +139,28 @@ def resample_many(waves, sr: int, target: int, batch: int = 64) -> list[np.ndarr
     return out
 
 
+def read_many(paths, sample_rate: int) -> list[np.ndarray]:
+    """Decode files and bring them to one rate, one batched resampling per source rate.
+
+    Args:
+        paths: audio files (any format `read_audio` takes), possibly at different rates.
+        sample_rate: the wanted rate in Hz.
+
+    Returns:
+        (T_i,) float32 mono waves at `sample_rate`, in the order of `paths`.
+
+    Raises:
+        DataError: a file is missing or not audio (see `read_audio`).
+    """
+    decoded = [read_audio(p) for p in paths]  # at each file's own rate
+    out: list = [None] * len(decoded)
+    for sr in {sr for _, sr in decoded}:
+        idx = [i for i, (_, s) in enumerate(decoded) if s == sr]
+        for i, w in zip(idx, resample_many([decoded[i][0] for i in idx], sr, sample_rate)):
+            out[i] = w
+    return out
+
+
 @functools.lru_cache(maxsize=16)
 def _resampler(sr: int, target: int):
     """torchaudio's Resample module for one rate pair, built once.

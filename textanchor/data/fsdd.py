@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_io import read_audio, resample_many
+from .audio_io import read_many
 from .base import DIGIT_NAMES, DataError, ItemSet
 from .datasets import DATASETS, default_root
 from .download import download as fetch, extract_archive
@@ -75,12 +75,7 @@ def split_mask(speakers, indices, split: str, holdout: str, test_speakers) -> np
 def load_digit_wavs(parsed, mask, sample_rate: int, limit, source_root: Path, meta) -> ItemSet:
     """Decode the masked recordings into an audio ItemSet (groups = speaker)."""
     chosen = [p for p, keep in zip(parsed, mask) if keep][:limit]
-    decoded = [read_audio(path) for path, *_ in chosen]  # at each file's own rate
-    items = [None] * len(decoded)
-    for sr in {sr for _, sr in decoded}:  # resample in batches, one per source rate
-        at_sr = [i for i, (_, r) in enumerate(decoded) if r == sr]
-        for i, wave in zip(at_sr, resample_many([decoded[i][0] for i in at_sr], sr, sample_rate)):
-            items[i] = wave
+    items = read_many([path for path, *_ in chosen], sample_rate)
     return ItemSet(
         modality="audio",
         items=items,

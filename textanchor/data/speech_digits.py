@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio_io import read_audio, resample_many
+from .audio_io import read_many
 from .base import DIGIT_NAMES, DataError, ItemSet
 from .datasets import DATASETS, default_root
 
@@ -86,12 +86,7 @@ def load_speech_digits(
     missing = [r["file"] for _, r in keep if not (root / r["file"]).is_file()]
     if missing:
         raise DataError(f"{len(missing)} files listed in {table} are missing, e.g. {missing[0]}")
-    decoded = [read_audio(root / r["file"]) for _, r in keep]
-    items: list = [None] * len(decoded)
-    for sr in {sr for _, sr in decoded}:  # one batched resampling per source rate
-        idx = [i for i, (_, s) in enumerate(decoded) if s == sr]
-        for i, w in zip(idx, resample_many([decoded[i][0] for i in idx], sr, sample_rate)):
-            items[i] = w
+    items = read_many([root / r["file"] for _, r in keep], sample_rate)
     return ItemSet(
         modality="audio",
         items=items,
