@@ -127,7 +127,7 @@ def service(anchor, tmp_path_factory):
     from textanchor.demo.service import DemoService
 
     s = DemoService(DEFAULT_CHECKPOINT, cache_dir=tmp_path_factory.mktemp("golden-cache"), download=False,
-                    anchor=anchor, sources=golden_sources())
+                    anchor=anchor, sources=golden_sources(), background_maps=False)
     assert s.error is None, s.error
     return s
 

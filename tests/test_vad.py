@@ -45,7 +45,9 @@ def test_quiet_and_loud_words_are_heard(word, gain):
     w, sr = word
     x = np.concatenate([np.zeros(sr // 2, np.float32), gain * w / np.abs(w).max()]).astype(np.float32)
     assert speech_span(x, sr) is not None
-    assert speech_span(x, 8000 * 2) is not None  # any rate: resampled inside
+    from textanchor.data.audio_io import resample
+
+    assert speech_span(resample(x, sr, 8000), 8000) is not None  # another rate: resampled inside
 
 
 def test_app_refuses_noise_with_the_message():
@@ -54,4 +56,3 @@ def test_app_refuses_noise_with_the_message():
     hiss = (np.random.default_rng(1).standard_normal(16000) * 300).astype(np.int16)
     with pytest.raises(InputError, match="No speech heard"):
         load_recording((16000, hiss))
-    assert NO_SPEECH.startswith("No speech heard")

@@ -192,7 +192,7 @@ def merge_shards(out, backend: str = "auto", **options) -> EmbeddingIndex:
     if missing:
         raise ValueError(f"{len(missing)} of {len(names)} shards are missing in {out} (e.g. {missing[0]}); "
                          f"rerun the same embed command to finish them")
-    index = create_index(backend, size=sum(plan["counts"].values()))
+    index = create_index(backend, size=sum(plan["counts"].values()), **options)
     for n in names:
         part = EmbeddingIndex.load(out / n)
         if len(part):

@@ -128,10 +128,6 @@ class Registry(Generic[T]):
         self.discover()
         return sorted(self._entries)
 
-    def items(self) -> list[tuple[str, T]]:
-        self.discover()
-        return sorted(self._entries.items())
-
     def __contains__(self, name: object) -> bool:
         self.discover()
         return name in self._entries

@@ -69,6 +69,20 @@ def _reader(modality: str, sample_rate: int | None):
     return READERS.get(modality, mod.read_file), getattr(mod.cfg, "sample_rate", None)
 
 
+def listed_paths(csv_path, rows=None) -> list[Path]:
+    """The files a manifest names, resolved against its folder (an absolute row path wins),
+    without decoding any: the app vets them against its path policy before reading.
+
+    Args: csv_path: the manifest. rows: its parsed rows (None: read the "path" column).
+    Raises: OSError: the CSV cannot be read.
+    """
+    csv_path = Path(csv_path)
+    if rows is None:
+        with open(csv_path, newline="", encoding="utf-8-sig") as f:
+            rows = [r for r in csv.DictReader(f) if (r.get("path") or "").strip()]
+    return [csv_path.parent / r["path"].strip() for r in rows]
+
+
 @DATASETS.register("manifest")
 def load_manifest(
     csv_path,

@@ -324,7 +324,10 @@ class DemoService:
         out = self.runs_dir / f"{time.strftime('run-%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"  # visitors may start in the same second
         from ..anchor import TextAnchor
 
-        e = self.embedder  # share the loaded text model when the recipe uses the same one
+        try:  # share this visitor's loaded text model when the recipe uses the same one
+            e, _ = self.active(session)
+        except InputError:
+            e = None
         anchor = e.anchor if e is not None and TextAnchor.canonical(cfg.anchor) == e.anchor_name else None
         run = self.runs[session] = TrainingRun(cfg, out, anchor=anchor).start()
         self.run_counts[session] = self.run_counts.get(session, 0) + 1

@@ -7,6 +7,8 @@ through a queue, so the page can stream progress while other users keep searchin
 """
 from __future__ import annotations
 
+import csv
+
 import queue
 import threading
 import time
@@ -106,12 +108,17 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
         modality, name, options = choices[choice]
         specs.setdefault(modality, []).append(DataSpec(name, dict(options)))
     if manifest:
+        if policy is not None:  # it names files on the server: vet them before opening any
+            from ..data.manifest import listed_paths
+
+            try:
+                policy.check_all([str(p) for p in listed_paths(manifest)], "file the CSV manifest names")
+            except (OSError, UnicodeDecodeError, csv.Error) as e:
+                raise InputError(f"The CSV manifest cannot be read: {e}") from None
         try:
             s = load_dataset("manifest", csv_path=manifest)
         except DataError as e:
             raise InputError(f"The CSV manifest cannot be used: {e}") from None
-        if policy is not None:  # it names files on the server
-            policy.check_all(s.sources, "file the CSV manifest names")
         specs.setdefault(s.modality, []).append(DataSpec("manifest", {"csv_path": str(manifest)}))
     preprocess = {}
     if videos and str(videos).strip():

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from .base import MODALITIES, Modality
-from .picture import NoDigitError, alpha_ink, center_digit, extract_ink, load_picture, luma
+from .picture import STROKE_FRACTION, NoDigitError, alpha_ink, center_digit, extract_ink, load_picture, luma
 
 
 def to_gray(img: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ class ImageModality(Modality):
         channels: int = 1  # 1: grayscale (digits), 3: RGB (natural images, video frames)
         center: bool = True  # MNIST-style ink centring (digits); off for natural images
         invert_light_background: bool = True  # dark ink on light paper -> bright ink on black (polarity from the border)
-        stroke_fraction: float = 0.12  # stroke width normalised to this fraction of the 20 px box; 0: as drawn
+        stroke_fraction: float = STROKE_FRACTION  # stroke width normalised to this fraction of the 20 px box; 0: as drawn
         augment: str = "digits"  # "digits": strokes, affine, perspective, elastic, blur, gain, noise; "affine"; "none"
         max_rotate_deg: float = 10.0  # training augmentation
         max_shift: float = 0.1  # fraction of the side
