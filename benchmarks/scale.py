@@ -37,10 +37,12 @@ SECTIONS = ("train", "memory", "embed", "index")
 
 
 def record(work: Path, section: str, rows: list[dict]) -> None:
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())  # the machine's business, beside every table
     with open(work / "scale.jsonl", "a") as f:
-        f.write(json.dumps({"section": section, "time": time.strftime("%F %T"), "rows": rows}) + "\n")
+        f.write(json.dumps({"section": section, "time": time.strftime("%F %T"), "load_1_5_15min": load,
+                            "rows": rows}) + "\n")
     keys = list(dict.fromkeys(k for r in rows for k in r))
-    print(f"\n## {section}\n| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
+    print(f"\n## {section} (load average {load} at the end)\n| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
     for r in rows:
         print("| " + " | ".join(f"{r.get(k, ''):.4g}" if isinstance(r.get(k), float) else str(r.get(k, ""))
                                  for k in keys) + " |", flush=True)
@@ -228,33 +230,34 @@ def _row(n, method, build_s, wall, cpu, recall) -> dict:
 
 
 def section_index(work: Path, sizes: list[int], kinds: list[str], n_queries: int, hnsw_up_to: int,
-                  nlist: int | None, sweep: list[int] | None = None, dim: int = 384) -> None:
-    """`sweep`: query-time settings tried on each built index (HNSW ef_search, IVF nprobe)."""
-    import faiss
-
+                  nlist: int | None, ef: list[int] | None = None, nprobe: list[int] | None = None,
+                  hnsw_m: int = 32, spread: float = 0.75, dim: int = 384) -> None:
+    """`ef` / `nprobe`: query-time settings tried on each built HNSW / IVF index (default: the index's).
+    FAISS's threads are left to the index (one per query for single queries), so OMP_NUM_THREADS
+    sets only the build's and the exact search's threads."""
     from textanchor.index_faiss import FaissIndex
 
-    faiss.omp_set_num_threads(1)
-    queries = next(clustered(n_queries, dim, seed=999))
+    queries = next(clustered(n_queries, dim, seed=999, spread=spread))
     for n in sizes:
         rows, truth = [], None
         for kind in kinds:
             if kind == "hnsw" and n > hnsw_up_to:
                 print(f"(HNSW skipped at {n}: its single-threaded build does not fit this shared machine)")
                 continue
-            fi = FaissIndex(dim, kind=kind, exact_below=0, nlist=nlist if n >= 500_000 else None)
+            fi = FaissIndex(dim, kind=kind, exact_below=0, nlist=nlist if n >= 500_000 else None, hnsw_m=hnsw_m)
             t = time.perf_counter()
-            for i, x in enumerate(clustered(n, dim, seed=0)):
+            for i, x in enumerate(clustered(n, dim, seed=0, spread=spread)):
                 fi.add(x, [{"modality": "image", "label": "", "source": ""}] * len(x))
             fi.vectors  # noqa: B018 - consolidates the added blocks (part of the exact build)
             add_s = time.perf_counter() - t
             if truth is None:
                 wall, cpu, truth = _latencies(fi, queries, exact=True)
                 rows.append(_row(n, "exact (NumPy)", add_s, wall, cpu, 1.0))
+                print(json.dumps(rows[-1]), flush=True)
             t = time.perf_counter()
             fi.build()
             build_s = time.perf_counter() - t
-            for value in sweep or [fi.ef_search if kind == "hnsw" else fi.nprobe]:
+            for value in (ef if kind == "hnsw" else nprobe) or [fi.ef_search if kind == "hnsw" else fi.nprobe]:
                 if kind == "hnsw":
                     fi.ef_search = value
                 else:
@@ -264,9 +267,10 @@ def section_index(work: Path, sizes: list[int], kinds: list[str], n_queries: int
                 setting = f"M={fi.hnsw_m}, efC={fi.ef_construction}, ef={fi.ef_search}" if kind == "hnsw" else \
                     f"nlist={fi._ann.nlist}, nprobe={fi.nprobe}"
                 rows.append(_row(n, f"FAISS {kind} ({setting})", add_s + build_s, wall, cpu, recall))
+                print(json.dumps(rows[-1]), flush=True)  # a long run's rows, as they come
             del fi
             gc.collect()
-        record(work, f"index {n} x {dim}", rows)
+        record(work, f"index {n} x {dim}, spread {spread}", rows)
 
 
 def main(argv=None) -> None:
@@ -283,7 +287,11 @@ def main(argv=None) -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--hnsw-up-to", type=int, default=10**9, help="index: skip HNSW above this size")
     ap.add_argument("--nlist", type=int, help="index: IVF cells from 500k vectors (default 4 sqrt(N))")
-    ap.add_argument("--sweep", type=int, nargs="+", help="index: ef_search (HNSW) / nprobe (IVF) values to try")
+    ap.add_argument("--ef", type=int, nargs="+", help="index: HNSW ef_search values to try")
+    ap.add_argument("--nprobe", type=int, nargs="+", help="index: IVF nprobe values to try")
+    ap.add_argument("--hnsw-m", type=int, default=32, help="index: HNSW graph degree M")
+    ap.add_argument("--spread", type=float, default=0.75,
+                    help="index: noise around the class centres (0.75: cosine ~0.8 to the centre; 1.5: ~0.55, harder)")
     a = ap.parse_args(argv)
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -296,7 +304,7 @@ def main(argv=None) -> None:
     if "embed" in a.sections:
         section_embed(work, Path(a.checkpoint or work / f"train-p1-s{a.seeds[0]}" / "ck"), 10_000, 100_000)
     if "index" in a.sections:
-        section_index(work, a.sizes, a.kinds, a.queries, a.hnsw_up_to, a.nlist, a.sweep)
+        section_index(work, a.sizes, a.kinds, a.queries, a.hnsw_up_to, a.nlist, a.ef, a.nprobe, a.hnsw_m, a.spread)
 
 
 if __name__ == "__main__":

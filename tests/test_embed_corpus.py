@@ -14,6 +14,8 @@ import torch
 from test_scale_train import write_toy_corpus
 from textanchor.cli import main
 from textanchor.embed_corpus import embed_corpus, merge_shards
+from textanchor.index import EmbeddingIndex
+from textanchor.index_faiss import FAISS_FILE, FaissIndex, load_index
 from textanchor.pipeline import Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,15 +91,27 @@ def test_a_changed_corpus_or_missing_shards_fail_clearly(trained, corpus, tmp_pa
         merge_shards(out)
 
 
-def test_cli_corpus_merge_and_search(trained, corpus, tmp_path, capsys):
+def test_cli_corpus_merge_and_search_through_faiss(trained, corpus, tmp_path, capsys, monkeypatch):
     out = tmp_path / "emb"
     assert main(["embed", "--checkpoint", str(trained.checkpoint), "--corpus", str(corpus), "--out", str(out),
                  "--shard-size", "100", "--workers", "2", "--merge", "--backend", "hnsw", "--quiet"]) == 0
     assert "300 items in 4 shards" in capsys.readouterr().out
+    index = load_index(out / "index")
+    assert isinstance(index, FaissIndex) and index.kind == "hnsw" and (out / "index" / FAISS_FILE).is_file()
+    # 300 items sit below the exact-search threshold; lower it so the search below goes through the graph.
+    index.exact_below = 0
+    index.save(out / "index")
+    q = Embedder.from_checkpoint(trained.checkpoint).embed("text", ["two"])[0]
+    want = [h.source for h in index.search(q, k=3, modality="image", exact=True)]
+
+    def no_exact_scan(*a, **kw):
+        raise AssertionError("the CLI search scanned exactly instead of asking FAISS")
+
+    monkeypatch.setattr(EmbeddingIndex, "search", no_exact_scan)
     assert main(["search", "--index", str(out / "index"), "--checkpoint", str(trained.checkpoint),
                  "--text", "two", "-k", "3", "--modality", "image"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 4 and all(" image " in line for line in lines[1:])
+    assert [line.split()[-1] for line in lines[1:]] == want  # FAISS, with a modality selector, found the exact top 3
 
 
 @pytest.mark.slow

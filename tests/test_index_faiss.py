@@ -1,8 +1,10 @@
 """The FAISS backend against exact search on the same seeded vectors."""
+import json
+
 import numpy as np
 import pytest
 
-pytest.importorskip("faiss")
+faiss = pytest.importorskip("faiss")
 
 from textanchor.index import EmbeddingIndex, IndexFormatError  # noqa: E402
 from textanchor.index_faiss import FAISS_FILE, FaissIndex, create_index, load_index  # noqa: E402
@@ -66,6 +68,7 @@ def test_saves_and_loads_without_pickle_with_the_same_results(data, tmp_path):
     before = fi.search(q, k=5)
     fi.save(tmp_path / "ix")
     assert (tmp_path / "ix" / FAISS_FILE).is_file()
+    assert "backend" not in json.loads((tmp_path / "ix" / "meta.json").read_text())  # settings: one copy, in the header
     back = load_index(tmp_path / "ix")
     assert isinstance(back, FaissIndex) and back.kind == "ivf" and back.nprobe == 8 and len(back) == len(x)
     assert back.search(q, k=5) == before
@@ -74,6 +77,38 @@ def test_saves_and_loads_without_pickle_with_the_same_results(data, tmp_path):
     (tmp_path / "ix" / FAISS_FILE).write_bytes(b"not a faiss index")
     with pytest.raises(IndexFormatError, match="corrupted"):
         load_index(tmp_path / "ix")
+
+
+class _ThreadSpy:
+    """Stands in for the FAISS index and records FAISS's OpenMP thread count at each search."""
+
+    def __init__(self, ann):
+        self.ann, self.threads = ann, []
+
+    def __getattr__(self, name):
+        return getattr(self.ann, name)
+
+    def search(self, *args, **kwargs):
+        self.threads.append(faiss.omp_get_max_threads())
+        return self.ann.search(*args, **kwargs)
+
+
+def test_a_single_query_runs_on_one_thread_and_batches_on_all(data):
+    x, q = data
+    fi = FaissIndex(kind="ivf", exact_below=0)
+    fi.add(x, meta(len(x)))
+    fi.build()
+    fi._ann = spy = _ThreadSpy(fi._ann)
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(4)  # as on a 4-core machine
+    try:
+        fi.search(q[0], k=10)
+        fi.search(q[:2], k=10)
+        fi.search(q, k=10)
+        assert spy.threads == [1, 2, 4]  # never more threads than queries
+        assert faiss.omp_get_max_threads() == 4  # the caller's setting is restored
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def test_create_index_picks_exact_for_small_galleries():

@@ -46,11 +46,31 @@ def corpus(tmp_path_factory):
 def test_manifest_scan_matches_the_in_memory_loader_without_decoding(corpus):
     from textanchor.data.manifest import load_manifest
 
-    paths, labels, names = scan_manifest(corpus[0]["image"])
+    paths, labels, names, mods = scan_manifest(corpus[0]["image"])
     full = load_manifest(corpus[0]["image"])
     assert names == full.class_names == sorted(TOY_CLASSES)
     assert [p.decode() for p in paths] == full.sources and (labels == full.labels).all()
     assert paths.dtype.kind == "S"  # one bytes array, not a list of Python objects
+    assert set(mods.tolist()) == {"image"}
+
+
+def test_a_manifest_modality_column_is_honoured_and_foreign_rows_refused(corpus, tmp_path):
+    import shutil
+
+    from textanchor.data.base import DataError
+
+    src = corpus[0]["image"].parent
+    shutil.copy(src / "image0.png", tmp_path / "a.png")
+    shutil.copy(src / "audio0.wav", tmp_path / "b.bin")  # an extension no modality claims
+    csv = tmp_path / "m.csv"
+    csv.write_text("path,text,modality\na.png,one,\nb.bin,two,audio\n")
+    paths, labels, names, mods = scan_manifest(csv)
+    assert mods.tolist() == ["image", "audio"] and names == ["one", "two"]
+    with pytest.raises(DataError, match="'audio' for b.bin; known: image"):  # a stream reads one modality
+        FileDataset.from_manifest(csv, create_modality("image"))
+    csv.write_text("path,text\na.png,one\nb.bin,two\n")
+    with pytest.raises(DataError, match="b.bin.*A `modality` column names it"):
+        scan_manifest(csv)
 
 
 def test_streaming_dataset_decodes_only_the_items_drawn(corpus, monkeypatch):
@@ -71,7 +91,7 @@ def test_streaming_dataset_decodes_only_the_items_drawn(corpus, monkeypatch):
 
 
 def test_ranks_draw_disjoint_shards_that_cover_the_set(corpus):
-    ds = FileDataset(*scan_manifest(corpus[0]["image"]), create_modality("image"))
+    ds = FileDataset(*scan_manifest(corpus[0]["image"])[:3], create_modality("image"))
     from torch.utils.data import DistributedSampler
 
     shards = [list(DistributedSampler(ds, num_replicas=2, rank=r, seed=0, drop_last=True)) for r in (0, 1)]

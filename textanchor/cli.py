@@ -55,12 +55,9 @@ def _train(a) -> int:
             print(f"epoch {e['epoch']}/{e['epochs']}  loss={e['loss']:.4f}  held-out {accs}  ({e['elapsed_s']:.0f} s)",
                   file=sys.stderr, flush=True)
 
-    di = distributed.setup(cfg.device)  # torchrun's environment, else a no-op
-    try:
+    with distributed.process_group(cfg.device) as di:  # torchrun's environment, else a no-op
         res = train(cfg, out_dir=a.out, show_tqdm=not a.quiet, progress=report_epoch, stream=a.stream,
                     workers=a.workers)
-    finally:
-        distributed.teardown()
     if not di.main:
         return 0
     summary = {k: v for k, v in res.metrics.items() if k.endswith(("zero_shot_acc", "P@1", "mean_cosine")) or k.startswith("train/")}
@@ -125,16 +122,13 @@ def _embed_corpus(a) -> int:
     from . import distributed
     from .embed_corpus import embed_corpus, merge_shards
 
-    di = distributed.setup(a.device)
-    try:
-        def report(e: dict) -> None:
-            print(f"{e['shard']}: {e['items']} items ({e['written']}/{e['todo']} to write on this rank)",
-                  file=sys.stderr, flush=True)
+    def report(e: dict) -> None:
+        print(f"{e['shard']}: {e['items']} items ({e['written']}/{e['todo']} to write on this rank)",
+              file=sys.stderr, flush=True)
 
+    with distributed.process_group(a.device) as di:
         res = embed_corpus(a.checkpoint, a.corpus, a.out, shard_size=a.shard_size, workers=a.workers,
                            batch_size=a.batch_size, device=a.device, progress=None if a.quiet else report)
-    finally:
-        distributed.teardown()
     if not di.main:
         return 0
     print(f"{res['items']} items in {res['shards']} shards -> {a.out} ({res['written']} written now, "

@@ -10,6 +10,7 @@ Gradients are averaged by PyTorch's DistributedDataParallel; nothing here reimpl
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,3 +109,14 @@ def teardown() -> None:
     """Leave the process group (end of a CLI command)."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+@contextmanager
+def process_group(device: str = "auto"):
+    """`setup(device)` for the length of a `with` block, then `teardown()`, even on an error:
+    a CLI command's whole multi-process life. Yields the DistInfo."""
+    di = setup(device)
+    try:
+        yield di
+    finally:
+        teardown()

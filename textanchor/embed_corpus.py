@@ -27,8 +27,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from . import distributed
 from .data.base import DataError
-from .data.stream import scan_folder, scan_manifest
+from .data.stream import FileDataset, scan_folder, scan_manifest
 from .index import EmbeddingIndex
+from .modalities import modality_for_path
 
 __all__ = ["list_corpus", "embed_corpus", "merge_shards", "CORPUS_FILE"]
 
@@ -36,30 +37,30 @@ CORPUS_FILE = "corpus.json"
 FORMAT = "textanchor.corpus-shards"
 
 
-def list_corpus(source, embedder) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Files to embed, per modality the checkpoint reads: {modality: (paths, labels)}, both (N,)
-    bytes arrays in a fixed order. Labels: the manifest's text, or "" for a folder."""
+def list_corpus(source, embedder) -> dict[str, FileDataset]:
+    """Files to embed, per modality the checkpoint reads, in a fixed order: {modality: FileDataset}
+    whose class names are the manifest's texts (a folder's files all have the label "")."""
     source = Path(source)
     if source.is_dir():
         exts = tuple(e for m in embedder.modalities for e in embedder.branch(m).modality.file_extensions)
         paths = scan_folder(source, exts)
-        labels = np.full(len(paths), b"", dtype="S1")
+        labels, names = np.zeros(len(paths), np.int64), [""]
+        mods = np.array([modality_for_path(p.decode(), embedder.modalities) for p in paths])
     elif source.is_file():
-        paths, ids, names = scan_manifest(source)
-        labels = np.array([n.encode() for n in names])[ids]
+        paths, labels, names, mods = scan_manifest(source, modalities=embedder.modalities)
     else:
         raise DataError(f"nothing to embed at {source}: give a folder or a path,text manifest")
-    mods = np.array([embedder.modality_of_file(p.decode()) for p in paths])
-    out = {m: (paths[mods == m], labels[mods == m]) for m in embedder.modalities if (mods == m).any()}
+    out = {m: FileDataset(paths[mods == m], labels[mods == m], names, embedder.branch(m).modality)
+           for m in embedder.modalities if (mods == m).any()}
     if not out:
         raise DataError(f"{source} holds no files the checkpoint reads ({', '.join(embedder.modalities)})")
     return out
 
 
-def _fingerprint(items: dict) -> str:
+def _fingerprint(items: dict[str, FileDataset]) -> str:
     h = hashlib.sha256()
-    for m, (paths, labels) in items.items():
-        h.update(m.encode() + b"\0" + b"\0".join(paths) + b"\1" + b"\0".join(labels))
+    for m, ds in items.items():
+        h.update(m.encode() + b"\0" + b"\0".join(ds.paths) + b"\1" + "\0".join(ds.label_names()).encode())
     return h.hexdigest()
 
 
@@ -68,24 +69,22 @@ def _shard_name(modality: str, k: int) -> str:
 
 
 class _CorpusFiles(Dataset):
-    """Key (modality, i) -> (prepared tensor, decoded ok, i); a file that fails to decode gives zeros
-    and ok=False, so one bad file among millions is reported instead of ending the run."""
+    """Key (modality, i) -> (item i of that modality's FileDataset, decoded ok, i); a file that
+    fails to decode gives zeros and ok=False, so one bad file among millions is reported instead
+    of ending the run."""
 
-    def __init__(self, items: dict, embedder):
+    def __init__(self, items: dict[str, FileDataset]):
         self.items = items
-        self.mods = {m: embedder.branch(m).modality for m in items}
 
     def __len__(self) -> int:
-        return sum(len(p) for p, _ in self.items.values())
+        return sum(len(d) for d in self.items.values())
 
     def __getitem__(self, key):
         m, i = key
-        mod = self.mods[m]
         try:
-            x = mod.prepare([mod.read_file(self.items[m][0][i].decode())])[0]
-            return x, True, i
-        except Exception:  # any decoder's error: recorded in the shard's failed.json
-            return torch.zeros(mod.input_shape()), False, i
+            return self.items[m][i][0], True, i
+        except Exception:  # any decoder's or preparation's error: recorded in the shard's failed.json
+            return torch.zeros(self.items[m].modality.input_shape()), False, i
 
 
 def _write_shard(out: Path, name: str, vecs, meta: list[dict], failed: list[str], dim: int) -> None:
@@ -121,7 +120,7 @@ def embed_corpus(checkpoint, source, out, shard_size: int = 10_000, workers: int
     items = list_corpus(source, emb)
     out = Path(out)
     plan = {"format": FORMAT, "checkpoint": str(Path(checkpoint).resolve()), "shard_size": int(shard_size),
-            "fingerprint": _fingerprint(items), "counts": {m: len(p) for m, (p, _) in items.items()}}
+            "fingerprint": _fingerprint(items), "counts": {m: len(d) for m, d in items.items()}}
     if di.main:
         out.mkdir(parents=True, exist_ok=True)
         if not (out / CORPUS_FILE).exists():
@@ -134,15 +133,15 @@ def embed_corpus(checkpoint, source, out, shard_size: int = 10_000, workers: int
         raise ValueError(f"{out} holds shards of a different run ({', '.join(diff)} changed); "
                          f"use a new --out folder or delete {out}")
 
-    shards = [(m, k) for m, (p, _) in items.items() for k in range(math.ceil(len(p) / shard_size))]
+    shards = [(m, k) for m, d in items.items() for k in range(math.ceil(len(d) / shard_size))]
     mine = [s for j, s in enumerate(shards) if j % di.world == di.rank]
     todo = [s for s in mine if not (out / _shard_name(*s)).is_dir()]
     for m, k in todo:  # leftovers of a killed run: partial shards are never read, only replaced
         shutil.rmtree(out / f".{_shard_name(m, k)}.partial", ignore_errors=True)
     # Batches never straddle two shards, so each shard is written as soon as its last batch is in.
-    batches = [[(m, i) for i in range(s, min(s + batch_size, (k + 1) * shard_size, len(items[m][0])))]
-               for m, k in todo for s in range(k * shard_size, min((k + 1) * shard_size, len(items[m][0])), batch_size)]
-    loader = DataLoader(_CorpusFiles(items, emb), batch_sampler=batches, num_workers=workers)
+    batches = [[(m, i) for i in range(s, min(s + batch_size, (k + 1) * shard_size, len(items[m])))]
+               for m, k in todo for s in range(k * shard_size, min((k + 1) * shard_size, len(items[m])), batch_size)]
+    loader = DataLoader(_CorpusFiles(items), batch_sampler=batches, num_workers=workers)
     failed_all: list[str] = []
     written = 0
     current, vecs, meta, failed = None, [], [], []
@@ -152,16 +151,16 @@ def embed_corpus(checkpoint, source, out, shard_size: int = 10_000, workers: int
             shard = (m, int(idx[0]) // shard_size)
             if shard != current:
                 current, vecs, meta, failed = shard, [], [], []
-            paths, labels = items[m]
+            ds = items[m]
             keep = ok.bool()
             if keep.any():
                 br = emb.branch(m)
                 v = torch.nn.functional.normalize(br(x[keep].to(emb.device)), dim=-1).cpu().numpy()
                 vecs.append(v)
-                meta += [{"id": f"{m}:{i}", "modality": m, "label": labels[i].decode(), "source": paths[i].decode()}
+                meta += [{"id": f"{m}:{i}", "modality": m, "label": ds.class_names[ds.labels[i]], "source": ds.path(i)}
                          for i in idx[keep].tolist()]
-            failed += [paths[i].decode() for i in idx[~keep].tolist()]
-            end = min((shard[1] + 1) * shard_size, len(paths))
+            failed += [ds.path(i) for i in idx[~keep].tolist()]
+            end = min((shard[1] + 1) * shard_size, len(ds))
             if int(idx[-1]) == end - 1:  # the shard's last batch
                 _write_shard(out, _shard_name(*shard), vecs, meta, failed, emb.dim)
                 failed_all += failed

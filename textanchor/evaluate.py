@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from .data.base import ItemSet
-from .data.combine import relabel
+from .data.combine import pooled_classes, relabel
 from .metrics import evaluation_report
 
 
@@ -32,8 +32,7 @@ def evaluate_checkpoint(embedder, eval_sets: dict[str, ItemSet], probes: bool = 
     (open vocabulary); the metrics then rank against the union of both class lists."""
     names = list(embedder.class_names)
     protos = embedder.class_embeddings
-    new = [n for s in eval_sets.values() for n in s.class_names if n not in names]
-    new = list(dict.fromkeys(new))
+    new = pooled_classes([embedder, *eval_sets.values()])[len(names):]
     if new:
         extra = embedder.anchor.class_embeddings(new, embedder.templates)
         protos = torch.cat([protos, extra])

@@ -22,7 +22,7 @@ import numpy as np
 
 from .metrics import l2_normalize
 
-__all__ = ["EmbeddingIndex", "Hit", "IndexFormatError"]
+__all__ = ["EmbeddingIndex", "Hit", "IndexFormatError", "saved_settings"]
 
 VECTORS_FILE = "vectors.safetensors"
 META_FILE = "meta.json"
@@ -32,6 +32,19 @@ REQUIRED_KEYS = ("modality", "label", "source")
 
 class IndexFormatError(ValueError):
     """A saved index folder is incomplete, corrupted or inconsistent."""
+
+
+def saved_settings(folder) -> dict:
+    """The settings a subclass saved (`_saved_settings`), read from the safetensors header alone,
+    so choosing how to open an index never parses its (possibly huge) meta.json.
+
+    Raises: OSError, safetensors.SafetensorError, ValueError: unreadable file or header.
+    """
+    from safetensors import safe_open
+
+    with safe_open(str(Path(folder) / VECTORS_FILE), "np") as f:
+        header = f.metadata() or {}
+    return {k: json.loads(v) for k, v in header.items() if k != "format"}
 
 
 @dataclass(frozen=True)
@@ -224,7 +237,7 @@ class EmbeddingIndex:
         if folder.exists() and any(folder.iterdir()) and not (folder / META_FILE).exists():
             raise FileExistsError(f"{folder} exists and is not a saved index; refusing to replace it")
         try:
-            meta_text = json.dumps({"format": FORMAT, "version": 1, "dim": self.dim, **self._saved_settings(),
+            meta_text = json.dumps({"format": FORMAT, "version": 1, "dim": self.dim,
                                     "count": len(self), "items": self._meta}, indent=1)
         except TypeError as e:
             raise ValueError(f"index metadata must be JSON-serialisable: {e}") from None
@@ -272,6 +285,7 @@ class EmbeddingIndex:
             raise IndexFormatError(f"{folder / META_FILE} is not textanchor index metadata")
         try:
             vectors = load_file(str(folder / VECTORS_FILE)).get("vectors")
+            settings = saved_settings(folder)
         except (SafetensorError, OSError, ValueError) as e:
             raise IndexFormatError(f"{folder / VECTORS_FILE} is corrupted: {e}") from None
         if vectors is None or vectors.ndim != 2:
@@ -283,7 +297,7 @@ class EmbeddingIndex:
         if dim is not None and vectors.shape[1] != dim:
             raise IndexFormatError(f"{folder}: vectors have dimension {vectors.shape[1]}, "
                                    f"meta.json says {dim}")
-        index = cls._from_settings(dim, info)
+        index = cls._from_settings(dim, settings)
         if len(vectors):
             try:
                 index._append(vectors.astype(np.float32), items)
@@ -294,14 +308,14 @@ class EmbeddingIndex:
 
     # Hooks for subclasses with a search structure of their own (textanchor.index_faiss).
     def _saved_settings(self) -> dict:
-        """Extra keys for meta.json and the safetensors header (JSON values)."""
+        """Extra keys for the safetensors header (JSON values), read back by `saved_settings`."""
         return {}
 
     def _save_extra(self, tmp: Path) -> None:
         """Write extra files into the not-yet-renamed folder, so they too appear atomically."""
 
     @classmethod
-    def _from_settings(cls, dim, info: dict) -> "EmbeddingIndex":
+    def _from_settings(cls, dim, settings: dict) -> "EmbeddingIndex":
         return cls(dim)
 
     def _load_extra(self, folder: Path) -> None:

@@ -15,13 +15,13 @@ format (read with faiss.read_index, never unpickled); `load_index` reopens eithe
 """
 from __future__ import annotations
 
-import json
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from .index import FORMAT, VECTORS_FILE, EmbeddingIndex, IndexFormatError
+from .index import EmbeddingIndex, IndexFormatError, saved_settings
 from .metrics import l2_normalize
 
 __all__ = ["FaissIndex", "create_index", "load_index", "BACKENDS", "AUTO_FAISS_FROM"]
@@ -37,6 +37,28 @@ def _faiss():
     except ImportError:
         raise ValueError("the FAISS backend needs faiss-cpu: pip install faiss-cpu") from None
     return faiss
+
+
+@contextmanager
+def _threads_at_most(n: int):
+    """FAISS's OpenMP threads for this call capped at n (restored after).
+
+    FAISS parallelises a search over its queries, so for one query every thread but one has no
+    work, yet it is still woken and waited for; on a busy machine that wait, not the search, sets
+    the tail latency (FAISS wiki "Threads and asynchronous calls"; OpenSearch k-NN runs each query
+    with one thread for this reason). The OpenMP thread count is a per-thread setting, so capping it
+    here does not affect searches running concurrently in other threads.
+    """
+    faiss = _faiss()
+    before = faiss.omp_get_max_threads()
+    if n >= before:
+        yield
+        return
+    faiss.omp_set_num_threads(max(1, n))
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 class FaissIndex(EmbeddingIndex):
@@ -116,7 +138,8 @@ class FaissIndex(EmbeddingIndex):
         if self._ann is None or self._ann.ntotal < len(self):
             self.build()
         k = min(int(k), n_cand)
-        _, found = self._ann.search(q, k, params=self._params(rows, modality))  # (Q, k), -1 = nothing found
+        with _threads_at_most(len(q)):
+            _, found = self._ann.search(q, k, params=self._params(rows, modality))  # (Q, k), -1 = nothing found
         vecs = self.vectors
         hits = []
         for qi, ids in zip(q, found):
@@ -139,8 +162,8 @@ class FaissIndex(EmbeddingIndex):
             _faiss().write_index(self._ann, str(tmp / FAISS_FILE))
 
     @classmethod
-    def _from_settings(cls, dim, info: dict) -> "FaissIndex":
-        return cls(dim, **(info.get("backend") or {}))
+    def _from_settings(cls, dim, settings: dict) -> "FaissIndex":
+        return cls(dim, **(settings.get("backend") or {}))
 
     def _load_extra(self, folder: Path) -> None:
         path = Path(folder) / FAISS_FILE
@@ -176,16 +199,8 @@ def create_index(backend: str = "auto", size: int = 0, dim: int | None = None, *
 
 def load_index(folder) -> EmbeddingIndex:
     """Reopen a saved index of either kind (the kind is read from the safetensors header)."""
-    from safetensors import safe_open
-
-    path = Path(folder) / VECTORS_FILE
-    backend = None
-    if path.is_file():
-        try:
-            with safe_open(str(path), "np") as f:
-                header = f.metadata() or {}
-            if header.get("format") == FORMAT and "backend" in header:
-                backend = json.loads(header["backend"])
-        except Exception:  # let EmbeddingIndex.load give its precise error
-            backend = None
-    return (FaissIndex if backend else EmbeddingIndex).load(folder)
+    try:
+        faiss_saved = "backend" in saved_settings(folder)
+    except Exception:  # missing or corrupted: let EmbeddingIndex.load give its precise error
+        faiss_saved = False
+    return (FaissIndex if faiss_saved else EmbeddingIndex).load(folder)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .checkpoint import load_checkpoint
-from .modalities import MODALITIES
+from .modalities import modality_for_path
 
 
 class Embedder:
@@ -75,11 +75,9 @@ class Embedder:
         return torch.cat(out).numpy()
 
     def modality_of_file(self, path: str | Path) -> str:
-        ext = Path(path).suffix.lower()
-        for name in self.modalities:
-            if ext in MODALITIES.get(name).file_extensions:
-                return name
-        raise ValueError(f"{path}: no modality of this checkpoint ({self.modalities}) reads {ext or 'extensionless'} files")
+        """The checkpoint's modality that reads this file's extension (the registry's one rule,
+        `modality_for_path`). Raises ValueError: none of them, or several, read it."""
+        return modality_for_path(path, self.modalities)
 
     def embed_files(self, paths: list[str | Path]) -> tuple[np.ndarray, list[str]]:
         """Files of any supported modality -> ((N, A) vectors, modality of each)."""

@@ -29,7 +29,7 @@ from . import distributed
 from .anchor import TextAnchor
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data.combine import concat, load_spec, relabel
+from .data.combine import concat, load_spec, pooled_classes, relabel
 from .losses import create_loss
 from .model import AnchoredModel
 
@@ -155,9 +155,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
             raise ValueError(f"the {m} training data is empty")
 
     # One class vocabulary for the whole run: the union of every modality's class names.
-    class_names: list[str] = []
-    for s in list(train_sets.values()) + list(eval_sets.values()):
-        class_names += [n for n in s.class_names if n not in class_names]
+    class_names = pooled_classes([*train_sets.values(), *eval_sets.values()])
     protos = anchor.class_embeddings(class_names, cfg.templates).to(device)  # (C, A)
 
     sizes = {m: len(s) for m, s in train_sets.items()}  # global sizes: every rank agrees on the steps

@@ -29,6 +29,11 @@ def load_spec(name: str, options: dict, split: str, data_root: str | None = None
     return fn(**opts)
 
 
+def pooled_classes(sets) -> list[str]:
+    """The ordered union of the class names of `sets` (anything with `.class_names`)."""
+    return list(dict.fromkeys(n for s in sets for n in s.class_names))
+
+
 def concat(sets: list[ItemSet]) -> ItemSet:
     """Pool ItemSets of one modality; class names become their ordered union and labels are
     remapped onto it. Audio must share one sample rate (loaders resample on request)."""
@@ -39,9 +44,7 @@ def concat(sets: list[ItemSet]) -> ItemSet:
     rates = {s.sample_rate for s in sets}
     if len(rates) != 1:
         raise ValueError(f"cannot pool audio at different sample rates {sorted(map(str, rates))}")
-    names: list[str] = []
-    for s in sets:
-        names += [n for n in s.class_names if n not in names]
+    names = pooled_classes(sets)
     pos = {n: i for i, n in enumerate(names)}
     labels = np.concatenate([np.array([pos[s.class_names[y]] for y in s.labels], np.int64) for s in sets])
     has_groups = all(s.groups is not None for s in sets)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import inspect
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -41,18 +42,28 @@ def read_image(path) -> np.ndarray:
 READERS = {"image": read_image}
 
 
-def _row_modalities(rows: list[dict], paths: list[Path], csv_path: Path) -> str:
+def row_modality(csv_path, path: Path, cell: str, among: list[str] | None = None) -> str:
+    """A manifest row's modality: its `modality` cell, else the one registered modality (of
+    `among`, e.g. a checkpoint's) whose `file_extensions` claim the file.
+
+    Raises:
+        DataError: unknown modality, or no (or more than one) modality claims the extension.
+    """
+    names = MODALITIES.names() if among is None else list(among)
+    if cell and cell not in names:
+        what = "modality" if cell in MODALITIES else "unknown modality"
+        raise DataError(f"{csv_path}: {what} {cell!r} for {path.name}; known: {', '.join(names)}")
+    try:
+        return cell or modality_for_path(path, among)
+    except ValueError as exc:
+        raise DataError(f"{csv_path}: {exc}. A `modality` column names it explicitly.") from None
+
+
+def _row_modalities(rows: list[tuple[Path, str, str]], csv_path: Path) -> str:
     """The one modality of the manifest: from the `modality` column, else the extensions."""
     kinds: dict[str, Path] = {}
-    for r, p in zip(rows, paths):
-        m = r.get("modality") or ""
-        try:
-            m = m or modality_for_path(p)
-        except ValueError as exc:
-            raise DataError(f"{csv_path}: {exc}. A `modality` column names it explicitly.") from None
-        if m not in MODALITIES:
-            raise DataError(f"{csv_path}: unknown modality {m!r} for {p.name}; known: {', '.join(MODALITIES.names())}")
-        kinds.setdefault(m, p)
+    for p, _, cell in rows:
+        kinds.setdefault(row_modality(csv_path, p, cell), p)
     if len(kinds) > 1:
         examples = ", ".join(f"{k} ({p.name})" for k, p in kinds.items())
         raise DataError(
@@ -69,18 +80,49 @@ def _reader(modality: str, sample_rate: int | None):
     return READERS.get(modality, mod.read_file), getattr(mod.cfg, "sample_rate", None)
 
 
-def listed_paths(csv_path, rows=None) -> list[Path]:
+def listed_paths(csv_path) -> list[Path]:
     """The files a manifest names, resolved against its folder (an absolute row path wins),
     without decoding any: the app vets them against its path policy before reading.
 
-    Args: csv_path: the manifest. rows: its parsed rows (None: read the "path" column).
-    Raises: OSError: the CSV cannot be read.
+    Raises: DataError: no manifest, or a wrong header. OSError, csv.Error: the CSV cannot be read.
+    """
+    return [p for p, _, _ in manifest_rows(csv_path)]
+
+
+def manifest_rows(csv_path) -> Iterator[tuple[Path, str, str]]:
+    """The rows of a `path,text[,modality]` manifest, one at a time, no file opened but the CSV.
+
+    Yields:
+        (path resolved against the CSV's folder (an absolute row path wins), text, modality cell
+        or ""), cells stripped; rows without a path are skipped.
+    Raises:
+        DataError: no such manifest, or its first line is not a header with `path` and `text`.
     """
     csv_path = Path(csv_path)
-    if rows is None:
-        with open(csv_path, newline="", encoding="utf-8-sig") as f:
-            rows = [r for r in csv.DictReader(f) if (r.get("path") or "").strip()]
-    return [csv_path.parent / r["path"].strip() for r in rows]
+    if not csv_path.is_file():
+        raise DataError(f"manifest not found: {csv_path}")
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:  # -sig: tolerate Excel's BOM
+        reader = csv.reader(f)
+        fields = [h.strip() for h in next(reader, [])]
+        if not set(HEADER) <= set(fields):
+            raise DataError(f"{csv_path}: the first line must be the header '{','.join(HEADER)}' "
+                            f"(got {','.join(fields) or 'nothing'})")
+        ip, it = fields.index("path"), fields.index("text")
+        im = fields.index("modality") if "modality" in fields else None
+
+        def cell(row: list[str], j: int | None) -> str:  # short rows read as empty cells
+            return row[j].strip() if j is not None and j < len(row) else ""
+
+        for row in reader:
+            if cell(row, ip):
+                yield csv_path.parent / cell(row, ip), cell(row, it), cell(row, im)
+
+
+def check_missing(csv_path, missing: list, skip_missing: bool) -> None:
+    """Raise DataError naming the listed files that do not exist, unless `skip_missing`."""
+    if missing and not skip_missing:
+        raise DataError(f"{csv_path}: {len(missing)} listed file(s) missing, e.g. "
+                        f"{', '.join(map(str, missing[:SHOW_MISSING]))}. Fix the paths or pass skip_missing=True.")
 
 
 @DATASETS.register("manifest")
@@ -109,37 +151,19 @@ def load_manifest(
             missing or undecodable files.
     """
     csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise DataError(f"manifest not found: {csv_path}")
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:  # -sig: tolerate Excel's BOM
-        reader = csv.DictReader(f)
-        fields = tuple(h.strip() for h in (reader.fieldnames or ()))
-        if not set(HEADER) <= set(fields):
-            raise DataError(
-                f"{csv_path}: the first line must be the header '{','.join(HEADER)}' "
-                f"(got {','.join(fields) or 'nothing'})"
-            )
-        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
-    rows = [r for r in rows if r.get("path")]
+    rows = list(manifest_rows(csv_path))
     if not rows:
         raise DataError(f"{csv_path} lists no files")
-
-    base = csv_path.parent
-    paths = [(base / r["path"]) for r in rows]  # an absolute row path wins over `base`
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing and not skip_missing:
-        raise DataError(
-            f"{csv_path}: {len(missing)} listed file(s) missing, e.g. "
-            f"{', '.join(missing[:SHOW_MISSING])}. Fix the paths or pass skip_missing=True."
-        )
-    keep = [i for i, p in enumerate(paths) if p.is_file()]
-    if not keep:
-        raise DataError(f"{csv_path}: none of the {len(paths)} listed files exists")
-    paths, texts, rows = [paths[i] for i in keep], [rows[i]["text"] for i in keep], [rows[i] for i in keep]
+    missing = [str(p) for p, _, _ in rows if not p.is_file()]
+    check_missing(csv_path, missing, skip_missing)
+    rows = [r for r in rows if r[0].is_file()]
+    if not rows:
+        raise DataError(f"{csv_path}: none of the {len(missing)} listed files exists")
+    paths, texts = [p for p, _, _ in rows], [t for _, t, _ in rows]
 
     if modality is not None and modality not in MODALITIES:
         raise DataError(f"unknown manifest modality {modality!r}; known: {', '.join(MODALITIES.names())}")
-    modality = modality or _row_modalities(rows, paths, csv_path)
+    modality = modality or _row_modalities(rows, csv_path)
     read, sample_rate = _reader(modality, sample_rate)
     items = []
     for p in paths:

@@ -14,7 +14,6 @@ memory grow with the corpus and the number of workers.
 """
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
@@ -23,54 +22,45 @@ from torch.utils.data import ConcatDataset, DataLoader, Dataset, DistributedSamp
 
 from ..distributed import DistInfo
 from .base import DataError, ItemSet
-from .manifest import HEADER
+from .manifest import check_missing, manifest_rows, row_modality
 
 __all__ = ["FileDataset", "ItemDataset", "scan_manifest", "scan_folder", "open_stream", "stream_batches",
-           "eval_itemset", "pooled_classes", "relabel_stream"]
+           "eval_itemset", "relabel_stream"]
 
 
-def scan_manifest(csv_path, skip_missing: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Read a `path,text` manifest row by row without decoding any file.
+def scan_manifest(csv_path, skip_missing: bool = False, modalities: list[str] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Read a `path,text[,modality]` manifest (`manifest.manifest_rows`) without decoding any file.
 
+    Args:
+        modalities: the modalities files may have (a checkpoint's); None: every registered one.
     Returns:
-        (paths (N,) bytes array of absolute-or-manifest-relative paths, labels (N,) int64,
-        class_names sorted) - the same classes `load_manifest` would give.
+        (paths (N,) bytes array, labels (N,) int64, class_names sorted - the classes
+        `load_manifest` gives -, modality (N,) str array: the row's `modality` cell, else the
+        modality that reads the file's extension).
     Raises:
-        DataError: no such manifest, wrong header, no rows, or listed files missing.
+        DataError: no such manifest, wrong header, no rows, listed files missing, or a file no
+            modality (of `modalities`) reads.
     """
-    csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise DataError(f"manifest not found: {csv_path}")
-    base = csv_path.parent
     paths: list[bytes] = []
     texts: list[int] = []
+    mods: list[str] = []
     text_ids: dict[str, int] = {}
     missing = []
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = [h.strip() for h in next(reader, [])]
-        if not set(HEADER) <= set(header):
-            raise DataError(f"{csv_path}: the first line must be the header '{','.join(HEADER)}' "
-                            f"(got {','.join(header) or 'nothing'})")
-        ip, it = header.index("path"), header.index("text")
-        for row in reader:
-            if len(row) <= max(ip, it) or not row[ip].strip():
-                continue
-            p = os.path.join(base, row[ip].strip())  # an absolute row path wins over `base`
-            if not os.path.isfile(p):
-                missing.append(p)
-                continue
-            paths.append(p.encode())
-            texts.append(text_ids.setdefault(row[it].strip(), len(text_ids)))
-    if missing and not skip_missing:
-        raise DataError(f"{csv_path}: {len(missing)} listed file(s) missing, e.g. {', '.join(missing[:5])}. "
-                        f"Fix the paths or set skip_missing.")
+    for p, text, cell in manifest_rows(csv_path):
+        if not p.is_file():
+            missing.append(p)
+            continue
+        paths.append(str(p).encode())
+        texts.append(text_ids.setdefault(text, len(text_ids)))
+        mods.append(row_modality(csv_path, p, cell, modalities))
+    check_missing(csv_path, missing, skip_missing)
     if not paths:
         raise DataError(f"{csv_path} lists no existing files")
     names = sorted(text_ids)
     sorted_id = {t: i for i, t in enumerate(names)}
     order = np.array([sorted_id[t] for t in text_ids], np.int64)  # first-seen id -> sorted id
-    return np.array(paths), order[np.asarray(texts, np.int64)], names
+    return np.array(paths), order[np.asarray(texts, np.int64)], names, np.array(mods)
 
 
 def scan_folder(root, extensions: tuple[str, ...]) -> np.ndarray:
@@ -108,6 +98,10 @@ class FileDataset(Dataset):
     def path(self, i: int) -> str:
         return self.paths[i].decode()
 
+    def label_names(self) -> list[str]:
+        """(N,) the class name of every item."""
+        return [self.class_names[y] for y in self.labels]
+
     def raw(self, i: int):
         """Decoded (not prepared) item i."""
         try:
@@ -122,7 +116,8 @@ class FileDataset(Dataset):
 
     @classmethod
     def from_manifest(cls, csv_path, modality, skip_missing: bool = False) -> "FileDataset":
-        paths, labels, names = scan_manifest(csv_path, skip_missing)
+        """The manifest's files, which must all be of `modality` (named by the registry)."""
+        paths, labels, names, _ = scan_manifest(csv_path, skip_missing, [modality.name])
         return cls(paths, labels, names, modality)
 
 
@@ -145,18 +140,10 @@ class ItemDataset(Dataset):
         return self.modality.prepare([self.items.items[i]], self.items.sample_rate)[0], int(self.labels[i])
 
 
-def pooled_classes(datasets: list) -> list[str]:
-    """The ordered union of the datasets' class names."""
-    names: list[str] = []
-    for d in datasets:
-        names += [n for n in d.class_names if n not in names]
-    return names
-
-
 def relabel_stream(d, names: list[str]):
     """Point a stream's labels at `names` (a superset of its class names), in place; returns it."""
+    pos = {n: i for i, n in enumerate(names)}
     for part in getattr(d, "parts", [d]):
-        pos = {n: i for i, n in enumerate(names)}
         part.labels = np.array([pos[n] for n in part.class_names], np.int64)[part.labels]
         part.class_names = list(names)
     d.class_names = list(names)
@@ -170,7 +157,7 @@ def open_stream(specs, split: str, data_root, modality) -> Dataset:
     prepared item by item. Labels are remapped onto the union of the sets' class names
     (`.class_names` of the result).
     """
-    from .combine import load_spec
+    from .combine import load_spec, pooled_classes
 
     parts = []
     for s in specs:

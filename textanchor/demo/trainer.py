@@ -113,7 +113,7 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
 
             try:
                 policy.check_all([str(p) for p in listed_paths(manifest)], "file the CSV manifest names")
-            except (OSError, UnicodeDecodeError, csv.Error) as e:
+            except (DataError, OSError, UnicodeDecodeError, csv.Error) as e:
                 raise InputError(f"The CSV manifest cannot be read: {e}") from None
         try:
             s = load_dataset("manifest", csv_path=manifest)
