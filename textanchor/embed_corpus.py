@@ -154,9 +154,7 @@ def embed_corpus(checkpoint, source, out, shard_size: int = 10_000, workers: int
             ds = items[m]
             keep = ok.bool()
             if keep.any():
-                br = emb.branch(m)
-                v = torch.nn.functional.normalize(br(x[keep].to(emb.device)), dim=-1).cpu().numpy()
-                vecs.append(v)
+                vecs.append(emb.embed_prepared(m, x[keep]).numpy())
                 meta += [{"id": f"{m}:{i}", "modality": m, "label": ds.class_names[ds.labels[i]], "source": ds.path(i)}
                          for i in idx[keep].tolist()]
             failed += [ds.path(i) for i in idx[~keep].tolist()]

@@ -65,14 +65,17 @@ class Embedder:
         """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor."""
         if modality == "text":
             return self.anchor.encode(list(items)).numpy()
-        br = self.branch(modality)
-        out = []
-        for s in range(0, len(items), batch_size):
-            x = br.modality.prepare(items[s: s + batch_size], sample_rate).to(self.device)
-            out.append(torch.nn.functional.normalize(br(x), dim=-1).cpu())
+        prepare = self.branch(modality).modality.prepare
+        out = [self.embed_prepared(modality, prepare(items[s: s + batch_size], sample_rate))
+               for s in range(0, len(items), batch_size)]
         if not out:
             return np.zeros((0, self.dim), np.float32)
         return torch.cat(out).numpy()
+
+    @torch.no_grad()
+    def embed_prepared(self, modality: str, x: torch.Tensor) -> torch.Tensor:
+        """A prepared batch (B, *input_shape) (`Modality.prepare`) -> (B, A) unit vectors on the CPU."""
+        return torch.nn.functional.normalize(self.branch(modality)(x.to(self.device)), dim=-1).cpu()
 
     def modality_of_file(self, path: str | Path) -> str:
         """The checkpoint's modality that reads this file's extension (the registry's one rule,
