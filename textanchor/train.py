@@ -14,7 +14,6 @@ recipe takes the same number of steps of the same size on any number of processe
 """
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass, field
