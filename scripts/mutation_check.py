@@ -143,9 +143,9 @@ def run_mutmut(groups: list[str], before: str | None = None, only: list[str] | N
             shutil.rmtree(folder / "tests")
             archive = subprocess.run(["git", "archive", before, "tests"], cwd=ROOT, capture_output=True, check=True)
             subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+        tests = [t for t in tests if (folder / t.split("::")[0]).exists()]  # a file this revision lacks
         with open(folder / "pyproject.toml", "a") as f:
             f.write(mutmut_config(paths, tests))
-        tests = [t for t in tests if (folder / t.split("::")[0]).exists()]  # a file this revision lacks
         # mutmut's workers run in mutants/ and drop the current folder from sys.path, after which
         # an editable install of textanchor would win; a link from a third folder keeps the
         # mutated package first.
