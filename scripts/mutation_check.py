@@ -39,7 +39,7 @@ GROUPS = {
                    ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py", GOLDEN_LIB]),
     "combine": (["textanchor/data/combine.py"], ["tests/test_recipes.py", "tests/test_data.py"]),
     "inputs": (["textanchor/demo/inputs.py"], ["tests/test_demo_inputs.py", "tests/test_image_polarity.py",
-                                                "tests/test_decode_limits.py"]),
+                                                "tests/test_user_inputs.py", "tests/test_decode_limits.py"]),
     # modalities/ one file at a time (the whole folder is ~650 mutants: most of an hour on two cores)
     "audio": (["textanchor/modalities/audio.py"], ["tests/test_modality_audio.py", "tests/test_registries.py"]),
     "image": (["textanchor/modalities/image.py"],
