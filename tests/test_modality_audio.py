@@ -30,13 +30,22 @@ def test_trim_silence_keeps_exactly_the_loud_frames():
 
 
 def test_trim_silence_threshold_is_relative_to_the_loudest_frame():
-    loud = tone(10 * HOP / SR, amp=0.5)
-    kept = tone(5 * HOP / SR, amp=0.5 * 10 ** (-27 / 20))  # 27 dB down: above -30 dB, kept
-    dropped = tone(5 * HOP / SR, amp=0.5 * 10 ** (-33 / 20))  # 33 dB down: dropped
+    # 450 Hz: 9 whole periods per 20 ms frame, so every frame of a tone has the same RMS.
+    loud = tone(10 * HOP / SR, 450.0, amp=0.5)
+    kept = tone(5 * HOP / SR, 450.0, amp=0.5 * 10 ** (-29.5 / 20))  # 29.5 dB down: above -30 dB, kept
+    dropped = tone(5 * HOP / SR, 450.0, amp=0.5 * 10 ** (-30.5 / 20))  # 30.5 dB down: dropped
     w = np.concatenate([dropped, kept, loud, dropped])
     assert len(trim_silence(w, SR)) == 15 * HOP
-    assert len(trim_silence(w, SR, rel_db=-20.0)) == 10 * HOP  # a stricter level drops the -27 dB part
+    assert len(trim_silence(w, SR, rel_db=-20.0)) == 10 * HOP  # a stricter level drops the -29.5 dB part
     assert len(trim_silence(100 * w, SR)) == 15 * HOP  # relative: the gain does not matter
+
+
+def test_a_single_loud_frame_is_all_that_is_kept():
+    w = np.zeros(10 * HOP, np.float32)
+    w[4 * HOP: 5 * HOP] = tone(HOP / SR, 450.0)  # a click-like burst in one frame
+    np.testing.assert_array_equal(trim_silence(w, SR), w[4 * HOP: 5 * HOP])
+    two = np.concatenate([np.zeros(HOP, np.float32), tone(HOP / SR, 450.0)])  # exactly two frames
+    np.testing.assert_array_equal(trim_silence(two, SR), two[HOP:])
 
 
 def test_trim_silence_leaves_what_it_cannot_judge():
@@ -55,8 +64,9 @@ def test_audio_problem_messages_and_limits():
     assert audio_problem(tone(0.1), SR) is None  # exactly the minimum
     short = audio_problem(tone(0.1)[:-1], SR)
     assert short == "The recording is too short (0.10 s); speak for at least 0.1 s."
-    assert "silent" in audio_problem(np.full(SR, 0.0009, np.float32), SR)
-    assert audio_problem(np.full(SR, 0.001, np.float32), SR) is None  # exactly the silence level
+    assert audio_problem(np.full(SR, 0.0009), SR) == (
+        "No speech heard: the recording is silent; check the microphone and speak a little louder.")
+    assert audio_problem(np.full(SR, 0.001), SR) is None  # exactly the silence level
     assert audio_problem(tone(0.5), SR, min_seconds=0.6).startswith("The recording is too short")
 
 
@@ -83,12 +93,22 @@ def test_a_long_recording_keeps_its_middle(audio):
 def test_one_level_for_every_clip_dc_removed_and_clipped(audio):
     quiet, loud = audio.prepare([tone(0.5, amp=0.01), tone(0.5, amp=0.8)], SR).numpy()
     np.testing.assert_allclose(quiet, loud, atol=1e-4)
-    offset = audio.prepare([tone(0.5, amp=0.2) + 0.3], SR)[0].numpy()
-    np.testing.assert_allclose(offset, loud, atol=1e-3)  # DC removed before trimming and levelling
-    click = np.concatenate([tone(0.5, amp=0.01), [1.0], tone(0.2, amp=0.01)]).astype(np.float32)
+    # DC removed before trimming (else the offset silence would count as sound) and levelling.
+    padded = np.concatenate([np.zeros(2000, np.float32), tone(0.5, amp=0.2), np.zeros(2000, np.float32)])
+    offset = audio.prepare([padded + 0.3], SR)[0].numpy()
+    np.testing.assert_allclose(offset, loud, atol=2e-3)
+    click = np.concatenate([tone(0.5, amp=0.01), [1.0, -1.0], tone(0.2, amp=0.01)]).astype(np.float32)
     x = audio.prepare([click], SR)[0].numpy()
-    assert x.max() == 1.0 and x.min() >= -1.0  # the click is cut at full scale, the word keeps its level
-    assert 0.05 < np.abs(x[np.abs(x) < 1.0]).max() < 0.9
+    assert x.max() == 1.0 and x.min() == -1.0  # the click is cut at full scale both ways
+    assert 0.05 < np.abs(x[np.abs(x) < 1.0]).max() < 0.9  # the word keeps its level
+
+
+def test_trim_level_comes_from_the_config():
+    w = np.concatenate([tone(0.3, 450.0, amp=0.5 * 10 ** (-20 / 20)), tone(0.3, 450.0, amp=0.5)])
+    on = lambda x: int(np.count_nonzero(x))  # noqa: E731
+    # (a sine's own zero crossings are a few exact zeros)
+    assert 4790 <= on(create_modality("audio").prepare([w], SR)[0].numpy()) <= 4800  # -20 dB part kept at -30
+    assert 2390 <= on(create_modality("audio", trim_db=-10.0).prepare([w], SR)[0].numpy()) <= 2400
 
 
 def test_other_rates_and_stereo_are_resampled_and_mixed(audio):
@@ -112,6 +132,19 @@ def test_logmel_shape_and_bins_on_the_htk_mel_scale_20_hz_to_nyquist(audio):
     for f in (250.0, 1000.0, 3000.0):
         x = fe(audio.prepare([tone(1.0, f)], SR))[0, 0].numpy()  # (40, frames)
         assert int(np.argmax(x.mean(1))) == int(np.argmin(np.abs(centres - _mel(f)))), f
+
+
+def test_logmel_is_torchaudios_htk_mel_with_the_documented_settings(audio):
+    """32 ms Hann window (256 at 8 kHz), 12.5 ms hop, 40 HTK bands from 20 Hz to Nyquist, log
+    with a 1e-6 floor, standardised per utterance."""
+    import torchaudio
+
+    w = torch.from_numpy(np.random.default_rng(0).normal(0, 0.3, (2, 9600)).astype(np.float32))
+    ref = torchaudio.transforms.MelSpectrogram(sample_rate=8000, n_fft=256, win_length=256, hop_length=100,
+                                               n_mels=40, f_min=20.0, f_max=4000.0)(w)
+    ref = torch.log(ref + 1e-6)[:, None]
+    ref = (ref - ref.mean(dim=(2, 3), keepdim=True)) / ref.std(dim=(2, 3), keepdim=True)
+    torch.testing.assert_close(audio.frontend().eval()(w), ref, atol=1e-4, rtol=0)
 
 
 def test_logmel_is_normalised_per_utterance_and_gain_free():
@@ -138,6 +171,28 @@ def test_spec_augment_masks_only_while_training():
     assert changed_bins.sum(1).max() <= 40 // 8  # at most n_mels // 8 mel rows per item
     plain = LogMel(SR, 256, 100, 40, spec_augment=False).train()
     assert torch.equal(plain(w), ref)
+
+
+def test_spec_augment_mask_widths():
+    """Masks zero whole mel rows (up to n_mels // 8 - 1 = 4 wide) and whole frames (up to 9)."""
+    torch.manual_seed(0)
+    fe = LogMel(SR, 256, 100, 40, spec_augment=True).train()
+    w = torch.from_numpy(tone(1.2, 500.0)[None])
+    rows, cols = [], []
+    for _ in range(150):
+        z = fe(w)[0, 0] == 0  # (mels, frames): masked cells are set to 0
+        rows.append(int(z.all(1).sum()))
+        cols.append(int(z.all(0).sum()))
+    assert max(rows) == 4 and max(cols) == 9 and min(rows) == 0
+
+
+def test_the_modality_front_end_masks_while_training_as_configured():
+    torch.manual_seed(0)
+    w = torch.from_numpy(np.stack([tone(1.2, 500.0)] * 2))
+    on = create_modality("audio").frontend().train()
+    assert any(bool((on(w) == 0).any()) for _ in range(5))
+    off = create_modality("audio", spec_augment=False).frontend().train()
+    assert not (off(w) == 0).any()
 
 
 # ------------------------------------------------------------------------------ augmentation
@@ -195,9 +250,17 @@ def test_read_file_crops_a_long_file_to_the_word(audio, tmp_path):
     assert len(word) < 9600
     sf.write(tmp_path / "short.wav", word, SR)  # within the window: returned whole, silence and all
     assert len(audio.read_file(str(tmp_path / "short.wav"))) == len(word)
+    sf.write(tmp_path / "at16k.wav", spoken_word("seven", 16000), 16000)  # read at the modality's rate
+    assert abs(len(audio.read_file(str(tmp_path / "at16k.wav"))) - len(word)) <= 20  # not ~2x as long
 
 
 def test_render_gives_a_player_value_at_the_right_rate(audio):
     kind, (rate, wave) = audio.render(tone(0.2).astype(np.float64))
     assert kind == "audio" and rate == SR and wave.dtype == np.float32
+    np.testing.assert_allclose(wave, tone(0.2), atol=1e-7)
     assert audio.render(tone(0.2), 16000)[1][0] == 16000
+
+
+def test_query_component_is_a_microphone_or_upload_giving_a_path(audio):
+    assert audio.query_component() == ("audio", {"label": "Record (or upload a file)",
+                                                 "sources": ["microphone", "upload"], "type": "filepath"})
