@@ -108,3 +108,16 @@ def test_defaults_are_the_shipped_recipe(name):
     shipped = json.loads((CHECKPOINT / "config.json").read_text())["modalities"][name]
     assert create_modality(name).config_dict() == shipped["preprocess"]
     assert MODALITIES.get(name).default_encoder == shipped["encoder"]
+
+
+def test_a_modality_without_a_sample_rate_uploads_and_plots_in_samples(tmp_path):
+    class Rateless(Series):
+        @dataclass
+        class Config:
+            length: int = 20
+
+    np.save(tmp_path / "a.npy", np.ones((5, 2), np.float32))
+    item, rate = Rateless().query_item(str(tmp_path / "a.npy"))
+    assert item.shape == (5, 2) and rate is None
+    kind, fig = Rateless().render(item)
+    assert kind == "plot" and fig.layout.xaxis.title.text == "sample" and list(fig.data[0].x) == [0, 1, 2, 3, 4]
