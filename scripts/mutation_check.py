@@ -3,6 +3,7 @@
     python scripts/mutation_check.py deliberate            # the named bugs of issue 12, one at a time
     python scripts/mutation_check.py mutmut [GROUP ...]    # mutmut on each group, its fast tests only
     python scripts/mutation_check.py mutmut --before REV   # the same with the tests of git revision REV
+    python scripts/mutation_check.py mutmut GROUP --only NAME...  # rerun some mutants (e.g. survivors)
     python scripts/mutation_check.py survivors GROUP       # the diff of each mutant that survived
 
 Both work on scratch copies under $MUTATION_DIR (default: /tmp/textanchor-mutation); the
@@ -37,14 +38,23 @@ GROUPS = {
     "modalities": (["textanchor/modalities/*"],
                    ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py", GOLDEN_LIB]),
     "combine": (["textanchor/data/combine.py"], ["tests/test_recipes.py", "tests/test_data.py"]),
-    "inputs": (["textanchor/demo/inputs.py"], ["tests/test_demo_inputs.py", "tests/test_image_polarity.py"]),
+    "inputs": (["textanchor/demo/inputs.py"], ["tests/test_demo_inputs.py", "tests/test_image_polarity.py",
+                                                "tests/test_user_inputs.py", "tests/test_decode_limits.py"]),
+    # modalities/ one file at a time (the whole folder is ~650 mutants: most of an hour on two cores)
+    "audio": (["textanchor/modalities/audio.py"], ["tests/test_modality_audio.py", "tests/test_registries.py"]),
+    "image": (["textanchor/modalities/image.py"],
+              ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py"]),
+    "picture": (["textanchor/modalities/picture.py"], ["tests/test_image_polarity.py", "tests/test_pictures.py"]),
+    "base": (["textanchor/modalities/base.py"], ["tests/test_registries.py", "tests/test_modality_base.py"]),
 }
 
 # The unit-test files each group had before issue 12 (`mutmut --before REV` runs these, taken
 # from REV, to measure what the new tests added).
 BEFORE = {"losses": ["tests/test_registries.py"], "metrics": ["tests/test_metrics.py"],
           "modalities": ["tests/test_registries.py"], "combine": ["tests/test_data.py"],
-          "inputs": ["tests/test_demo_inputs.py"]}
+          "inputs": ["tests/test_demo_inputs.py"], "audio": ["tests/test_registries.py"],
+          "image": ["tests/test_registries.py"], "picture": ["tests/test_registries.py"],
+          "base": ["tests/test_registries.py"]}
 
 # name -> (file, old text, new text, group whose tests must catch it)
 DELIBERATE = {
@@ -122,7 +132,9 @@ def mutmut_config(paths: list[str], tests: list[str]) -> str:
     )
 
 
-def run_mutmut(groups: list[str], before: str | None = None) -> int:
+def run_mutmut(groups: list[str], before: str | None = None, only: list[str] | None = None) -> int:
+    """`only`: mutant names or fnmatch patterns (`mutmut results` lists them), e.g. the survivors
+    of an earlier run, to rerun just those after new tests."""
     for group in groups:
         paths, tests = GROUPS[group]
         folder = scratch_copy(f"mutmut-{group}" + ("-before" if before else ""))
@@ -131,6 +143,7 @@ def run_mutmut(groups: list[str], before: str | None = None) -> int:
             shutil.rmtree(folder / "tests")
             archive = subprocess.run(["git", "archive", before, "tests"], cwd=ROOT, capture_output=True, check=True)
             subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+        tests = [t for t in tests if (folder / t.split("::")[0]).exists()]  # a file this revision lacks
         with open(folder / "pyproject.toml", "a") as f:
             f.write(mutmut_config(paths, tests))
         # mutmut's workers run in mutants/ and drop the current folder from sys.path, after which
@@ -141,7 +154,7 @@ def run_mutmut(groups: list[str], before: str | None = None) -> int:
         t0 = time.time()
         log = folder / "mutmut.log"
         with open(log, "w") as out:
-            subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "2"], cwd=folder,
+            subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "2", *(only or [])], cwd=folder,
                            env=env_for(folder / "pathshim"), stdout=out, stderr=subprocess.STDOUT)
         print(f"== {group}: {', '.join(paths)} against {' '.join(tests)} ({time.time() - t0:.0f} s)")
         print(summary(folder))
@@ -187,6 +200,7 @@ def main(argv=None) -> int:
     m = sub.add_parser("mutmut")
     m.add_argument("groups", nargs="*", help=f"some of {', '.join(GROUPS)} (default: all)")
     m.add_argument("--before", metavar="REV", help="use the tests of git revision REV (see BEFORE)")
+    m.add_argument("--only", nargs="+", metavar="NAME", help="only these mutants (names or fnmatch patterns)")
     s = sub.add_parser("survivors")
     s.add_argument("group", choices=list(GROUPS))
     s.add_argument("--before", action="store_true", help="the survivors of a `mutmut --before` run")
@@ -197,7 +211,7 @@ def main(argv=None) -> int:
         unknown = set(a.groups) - set(GROUPS)
         if unknown:
             ap.error(f"unknown group(s) {sorted(unknown)}; groups: {', '.join(GROUPS)}")
-        return run_mutmut(a.groups or list(GROUPS), a.before)
+        return run_mutmut(a.groups or list(GROUPS), a.before, a.only)
     return show_survivors(a.group + ("-before" if a.before else ""))
 
 

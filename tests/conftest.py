@@ -105,3 +105,36 @@ def spoken_word(word: str = "seven", sr: int = 16000, voice: str = "en-us") -> n
     wave = resample(wave, rate, sr)
     pad = np.zeros(sr // 10, np.float32)
     return np.concatenate([pad, 0.5 * wave / np.abs(wave).max(), pad]).astype(np.float32)
+
+
+# ------------------------------------------------------------------ the accel example plugin
+@pytest.fixture(scope="session")
+def plugin_env(tmp_path_factory):
+    """Environment in which examples/accel's `textanchor_accel` is importable and its entry
+    points installed: the dist-info record `pip install` would leave, so no network is needed.
+    Only subprocesses get it, so the plugin never leaks into this process's registries."""
+    import tomllib
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "accel"
+    site = tmp_path_factory.mktemp("site")
+    project = tomllib.loads((example / "pyproject.toml").read_text())["project"]
+    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+    (info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) + "\n"
+        for group, eps in project["entry-points"].items()))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(example.parents[1]), str(example), str(site)]),
+                OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+
+
+@pytest.fixture(scope="session")
+def accel_walkthrough(plugin_env, tmp_path_factory):
+    """(stdout, folder): test_example_accel.WALKTHROUGH run once in a fresh interpreter; the
+    folder holds its checkpoint (ckpt/), index, reports and recordings (rec*.csv, mine.csv).
+    The walkthrough test checks its results; the app test serves its checkpoint, so the plugin
+    model trains once per session."""
+    from test_example_accel import WALKTHROUGH, _run
+
+    folder = tmp_path_factory.mktemp("accel-walkthrough")
+    return _run(["-c", WALKTHROUGH, str(folder)], plugin_env, folder), folder

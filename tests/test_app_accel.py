@@ -2,35 +2,31 @@
 through its entry points only, trained tiny, served by `python app.py` and searched through
 `gradio_client` with an accelerometer file, without any edit to app.py for accel.
 
-The app runs in the plugin's environment (`test_example_accel.plugin_env`); this process does
+The app runs in the plugin's environment (`plugin_env`, conftest.py); this process does
 not import the plugin, so the other tests' registries stay as they are."""
 from __future__ import annotations
 
-import pytest
+import csv
+import shutil
 
+import pytest
 from test_app_e2e import launch_app, stop_app
-from test_example_accel import _run, plugin_env  # noqa: F401 - a fixture
 
 from textanchor.demo.service import MAX_K
 
-PREPARE = """
-import sys
-import numpy as np
-from textanchor.cli import main
-from textanchor.data import load_dataset
-out = sys.argv[1]
-assert main(["train", "--dataset", "accel:n_per_class=15", "--epochs", "8", "--batch-size", "16",
-             "--out", out + "/runs/accel", "--quiet"]) == 0
-test = load_dataset("accel", split="test", n_per_class=2, seed=11)  # items the gallery does not hold
-for x, name in zip(test.items, test.texts):
-    np.savetxt(f"{out}/{name}.csv", x, delimiter=",", header="x,y,z", comments="")
-"""
-
 
 @pytest.fixture(scope="module")
-def accel_app(plugin_env, tmp_path_factory):  # noqa: F811
+def accel_app(plugin_env, accel_walkthrough, tmp_path_factory):
+    """The walkthrough's checkpoint (conftest.py: trained once per session) served by app.py;
+    one of the walkthrough's own test recordings per activity (seed 9, items the gallery does
+    not hold) as running.csv, sitting.csv, ..."""
+    walked = accel_walkthrough[1]
     cache = tmp_path_factory.mktemp("accel-app")
-    _run(["-c", PREPARE, str(cache)], plugin_env, cache)
+    shutil.copytree(walked / "ckpt", cache / "runs" / "accel")
+    with open(walked / "mine.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if not (cache / f"{row['text']}.csv").exists():
+                shutil.copy(walked / row["path"], cache / f"{row['text']}.csv")
     proc, url, seconds = launch_app(cache / "runs" / "accel", cache, env=plugin_env)
     print(f"accel app ready in {seconds:.1f} s")
     yield url, cache

@@ -1,9 +1,12 @@
 """`textanchor bench --quick` runs every section end to end on tiny offline data."""
 import json
 
+import pytest
+
 from textanchor.cli import main
 
 
+@pytest.mark.slow  # trains a dozen tiny models and fits t-SNE and UMAP: ~40 s on two cores
 def test_quick_bench_writes_every_section(tmp_path):
     out = tmp_path / "results"
     assert main(["bench", "--quick", "--out", str(out), "--seeds", "0"]) == 0

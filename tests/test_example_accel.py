@@ -4,12 +4,12 @@ registry tests untouched, trains, evaluates, embeds and searches from the comman
 
 Both parts run in a fresh interpreter so the plugin never leaks into the other tests'
 registries. The "installation" is the record `pip install` would leave (a dist-info folder
-with the entry points of examples/accel/pyproject.toml), so the test needs no network."""
+with the entry points of examples/accel/pyproject.toml), so the test needs no network; the
+`plugin_env` and `accel_walkthrough` fixtures (conftest.py) are shared with test_app_accel.py,
+which serves the walkthrough's checkpoint."""
 import json
-import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,23 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "accel"
 
 
-@pytest.fixture(scope="module")
-def plugin_env(tmp_path_factory):
-    """Environment in which `textanchor_accel` is importable and its entry points installed."""
-    site = tmp_path_factory.mktemp("site")
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
-    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
-    (info / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items()) + "\n"
-        for group, eps in project["entry-points"].items()))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(EXAMPLE), str(site)]),
-               OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
-    return env
-
-
 def _run(args, env, cwd, timeout=300):
+    """Run this interpreter with `args` in `env`; its stdout, or a failure with its output."""
     res = subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res.stdout
@@ -77,8 +62,8 @@ assert main(["search", "--index", out + "/index", "--checkpoint", out + "/ckpt",
 
 
 @pytest.mark.slow
-def test_walkthrough_from_the_command_line(plugin_env, tmp_path):
-    out = _run(["-c", WALKTHROUGH, str(tmp_path)], plugin_env, tmp_path)
+def test_walkthrough_from_the_command_line(accel_walkthrough):
+    out, tmp_path = accel_walkthrough  # WALKTHROUGH run once per session (conftest.py)
     report = json.loads((tmp_path / "eval.json").read_text())
     assert report["accel/n"] == 100 and report["accel/n_classes"] == 4
     assert report["accel/zero_shot_acc"] >= 0.6, report  # chance: 0.25
