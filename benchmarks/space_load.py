@@ -6,7 +6,9 @@ many visitors at once, visitors during a training run, and the first maps.
 Starts `app.py --offline` twice on a fresh cache (a first start builds the gallery and compiles
 UMAP; the second is a restart), then drives it with `gradio_client` like API users. The trivial
 endpoint is `/status` (a string from memory): every search figure is printed next to it, as a
-ratio measured in the same run, because absolute times depend on how busy the CPU is.
+ratio measured in the same run, because absolute times depend on how busy the CPU is. The
+sequential figures also give the server's CPU time per call (Linux), the figure least moved by
+other jobs on the machine.
 """
 from __future__ import annotations
 
