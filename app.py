@@ -17,7 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # a Space runs the repository as is: `textanchor` is not installed there
 ASSETS = ROOT / "assets"
-DEFAULT_CHECKPOINT = ROOT / "checkpoints" / "default"
+
+from textanchor.demo.gallery import default_cache_dir  # noqa: E402 - light: neither torch nor Gradio
+from textanchor.demo.policy import DEFAULT_CHECKPOINT  # noqa: E402
 
 
 def _env(name: str, default):
@@ -57,16 +59,21 @@ args = parse_args(sys.argv[1:] if __name__ == "__main__" else [])
 # and numba's on-disk cache in the app's cache folder (UMAP's maps themselves are kept on disk,
 # see textanchor.demo.maps; that is what makes UMAP instant after a restart).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-_cache = Path(args.cache or os.environ.get("TEXTANCHOR_CACHE") or Path.home() / ".cache" / "textanchor").expanduser()
-os.environ.setdefault("NUMBA_CACHE_DIR", str(_cache / "numba"))
+# Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event (for its
+# monitoring page, which this app does not use): milliseconds per search that grow with uptime,
+# as much server CPU as the model's own work in the profile. Once per 1,000 events is plenty.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "2000")
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(args.cache or default_cache_dir()).expanduser() / "numba"))
 
 import gradio as gr  # noqa: E402
 
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
-from textanchor.demo.clips import GalleryClip  # noqa: E402
+from textanchor.demo.clips import GalleryClip, ResultPlot  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
 from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
+from textanchor.demo.result_slots import EMPTY_STATUS, clear_outputs, search_outputs  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
 from textanchor.demo.trainer import data_choices, gpu, recipe_from_form  # noqa: E402
 from textanchor.modalities import MODALITIES, create_modality  # noqa: E402
@@ -94,42 +101,18 @@ def _sid(request: gr.Request | None) -> str | None:
 
 def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     # ----------------------------------------------------------------------- handlers
-    def search_outputs(view):
-        # Other modalities' results, drawn by their Modality.render: images join the gallery,
-        # sounds the players, plots fill the plot slots.
-        extra = {kind: [(v, c) for k_, v, c in view.rendered if k_ == kind] for kind in ("image", "audio", "plot")}
-        clips = [gr.update(value=p, label=c, visible=True) for p, c in [*view.clips, *extra["audio"]][:MAX_K]]
-        clips += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(clips))
-        plots = [gr.update(value=f, label=c, visible=True) for f, c in extra["plot"][:MAX_K]]
-        plots += [gr.update(value=None, label="", visible=False)] * (MAX_K - len(plots))
-        return [view.status, view.top_classes or None, [*view.images, *extra["image"]], view.videos, *clips,
-                *plots, view.rows, view.query]
-
-    def plugin_search(modality):
-        def handler(value, k, request: gr.Request):
-            return search_outputs(service.search(modality, value, k, session=_sid(request)))
+    def searcher(modality):
+        def handler(value, k, shown, request: gr.Request):
+            return search_outputs(service.search(modality, value, k, session=_sid(request)), shown)
         return handler
 
     def show_inputs(request: gr.Request):
         """Each query input visible when the visitor's model has its modality."""
         have = set(service.query_modalities(_sid(request)))
-        return [gr.update(visible=m in have) for m in ("image", "image", "image", "audio", "audio", *PLUGIN_MODALITIES)]
+        return [gr.update(visible=m in have) for m in toggles.values()]
 
-    def search_sketch(sketch, k, request: gr.Request):
-        return search_outputs(service.search("image", sketch, k, session=_sid(request)))
-
-    def search_audio(audio, k, request: gr.Request):
-        return search_outputs(service.search("audio", audio, k, session=_sid(request)))
-
-    def search_text(text, k, request: gr.Request):
-        return search_outputs(service.search("text", text, k, session=_sid(request)))
-
-    def search_video(video, k, request: gr.Request):
-        return search_outputs(service.search("video", video, k, session=_sid(request)))
-
-    def clear():
-        return [None, "", None, None, "Draw, record or type a query.", None, [], [],
-                *[gr.update(value=None, visible=False)] * (2 * MAX_K), {}, None]
+    def clear(shown):
+        return [None, "", None, None, *clear_outputs(shown)]
 
     def draw_map(method, dim, query, request: gr.Request):
         return service.map(MAP_METHODS[method], int(dim[0]), query, session=_sid(request))
@@ -146,7 +129,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         try:
             cfg = recipe_from_form(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
                                    anchor, templates, data_root=service.data_dir, videos=videos,
-                                   natural_video=bool(natural_video), policy=service.policy, limits=service.limits)
+                                   natural_video=bool(natural_video), policy=service.policy)
             run = service.start_training(_sid(request) or "api", cfg)
         except (ValueError, TypeError) as e:  # InputError and bad recipe values
             yield f"⚠️ {e}", None, None, None, None
@@ -190,6 +173,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                     "(all-MiniLM-L6-v2): a drawn 7 and a spoken *seven* land next to the word “seven”.")
         banner = gr.Markdown(service.status(), elem_id="banner", label="model and gallery")
         query_state = gr.State(None)  # this visitor's latest query, starred on the map
+        shown = gr.State(None)  # result slots this page shows (result_slots.Shown)
         have = set(service.query_modalities())  # the default model's; a visitor's own: show_inputs
         with gr.Tabs():
             with gr.Tab("Search", id="search"):
@@ -225,7 +209,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                                             type="filepath", height=100, elem_id="video-in")
                             video_btn = gr.Button("Search with the video", variant="primary")
                     with gr.Column(scale=3):
-                        status = gr.Markdown("Draw, record or type a query.", elem_id="search-status", label="status")
+                        status = gr.Markdown(EMPTY_STATUS, elem_id="search-status", label="status")
                         zero_shot = gr.Label(label="Zero-shot label of the query", num_top_classes=3, elem_id="zero-shot")
                         images = gr.Gallery(label="Nearest images (label · similarity)", columns=5, height=300,
                                             elem_id="result-images")
@@ -240,7 +224,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         plots = []
                         for row in range(MAX_K // 2):  # results of modalities shown as plots (a plugin's)
                             with gr.Row():
-                                plots += [gr.Plot(visible=False, label=f"result {2 * row + j + 1}") for j in range(2)]
+                                plots += [ResultPlot(visible=False, label=f"result {2 * row + j + 1}") for j in range(2)]
                         with gr.Accordion("Results as JSON", open=False):
                             rows = gr.JSON(elem_id="result-json", label="results")
                 with gr.Row():
@@ -323,24 +307,23 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 recipe_json = gr.JSON(recipe, label="Recipe")
 
         # ------------------------------------------------------------------- events
-        outs = [status, zero_shot, images, videos, *clips, *plots, rows, query_state]
+        # Query inputs shown only when the visitor's model has their modality (show_inputs).
+        toggles = {sketch: "image", sketch_btn: "image", photo_box: "image", audio: "audio", audio_btn: "audio",
+                   **dict(zip(plugin_boxes, PLUGIN_MODALITIES))}
+        outs = [status, zero_shot, images, videos, *clips, *plots, rows, query_state, shown]  # result_slots.OUTPUTS
         # Searches share one concurrency group: each is ~10 ms of model work, so several at once
         # keep both cores busy while others wait on the network.
         fast = dict(concurrency_id="search", concurrency_limit=search_concurrency)
-        sketch_btn.click(search_sketch, [sketch, k], outs, api_name="search_sketch", **fast)
-        photo_btn.click(search_sketch, [photo, k], outs, api_name="search_image", **fast)
-        photo.upload(search_sketch, [photo, k], outs, api_name=False, **fast)
-        audio_btn.click(search_audio, [audio, k], outs, api_name="search_audio", **fast)
-        audio.stop_recording(search_audio, [audio, k], outs, api_name=False, **fast)
-        text_btn.click(search_text, [text, k], outs, api_name="search_text", **fast)
-        text.submit(search_text, [text, k], outs, api_name=False, **fast)
-        video_btn.click(search_video, [video, k], outs, api_name="search_video", **fast)
-        for m, inp, btn in zip(PLUGIN_MODALITIES, plugin_inputs, plugin_btns):
-            btn.click(plugin_search(m), [inp, k], outs, api_name=f"search_{m}", **fast)
-        toggles = [sketch, sketch_btn, photo_box, audio, audio_btn, *plugin_boxes]
+        for event, modality, inp, api in (
+                (sketch_btn.click, "image", sketch, "search_sketch"), (photo_btn.click, "image", photo, "search_image"),
+                (photo.upload, "image", photo, False), (audio_btn.click, "audio", audio, "search_audio"),
+                (audio.stop_recording, "audio", audio, False), (text_btn.click, "text", text, "search_text"),
+                (text.submit, "text", text, False), (video_btn.click, "video", video, "search_video"),
+                *[(btn.click, m, i, f"search_{m}") for m, i, btn in zip(PLUGIN_MODALITIES, plugin_inputs, plugin_btns)]):
+            event(searcher(modality), [inp, k, shown], outs, api_name=api, **fast)
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
-        clear_btn.click(clear, None, [audio, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
+        clear_btn.click(clear, shown, [audio, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):
@@ -355,12 +338,12 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         [progress, loss_plot, epoch_table, final, trained], api_name="train", concurrency_limit=1)
         stop_btn.click(stop, None, train_msg, api_name="stop_training")
         use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate").then(
-            show_inputs, None, toggles, api_name=False)
+            show_inputs, None, list(toggles), api_name=False)
         dl_btn.click(download, trained, dl_file, api_name="download")
 
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
-                       api_name="load_checkpoint").then(show_inputs, None, toggles, api_name=False)
+                       api_name="load_checkpoint").then(show_inputs, None, list(toggles), api_name=False)
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo
@@ -412,20 +395,24 @@ PAGE_JS = """
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 _limits = Limits(args.max_epochs, args.max_minutes, args.max_batch, args.runs_per_visitor, args.max_upload_mb)
-service = DemoService(args.checkpoint, args.data, args.cache, download=not args.offline, limits=_limits)
-if args.allow_any_path:
-    service.policy.allow_any = True
-if args.torch_threads > 0:
-    import torch
-
-    torch.set_num_threads(args.torch_threads)
+# warm_up=False: the text model (sentence-transformers, seconds of imports) loads once the page
+# is served, so it does not compete with building and serving the page on a small CPU.
+service = DemoService(args.checkpoint, args.data, args.cache, download=not args.offline, limits=_limits,
+                      allow_any_path=args.allow_any_path, warm_up=False)
 # Gallery media (written once when a gallery is built) and the example inputs are served as they
 # are: a search returns their paths and Gradio neither hashes nor copies them per answer.
 gr.set_static_paths([str(service.cache_dir / "galleries"), str(ASSETS)])
 demo = build_demo(service, args.search_concurrency)
 
 if __name__ == "__main__":
+    if args.torch_threads > 0:  # here, not at import: a test importing build_demo keeps its own setting
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     demo.queue(default_concurrency_limit=4).launch(
         max_file_size=f"{args.max_upload_mb}mb", allowed_paths=[str(service.cache_dir / "galleries"), str(ASSETS)],
         theme=gr.themes.Soft(), js=PAGE_JS, show_error=True,  # validation messages reach API callers too
+        prevent_thread_lock=True,
     )
+    service.warm_up()  # the first text query waits for it if it comes sooner
+    demo.block_thread()

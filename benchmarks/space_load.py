@@ -6,7 +6,9 @@ many visitors at once, visitors during a training run, and the first maps.
 Starts `app.py --offline` twice on a fresh cache (a first start builds the gallery and compiles
 UMAP; the second is a restart), then drives it with `gradio_client` like API users. The trivial
 endpoint is `/status` (a string from memory): every search figure is printed next to it, as a
-ratio measured in the same run, because absolute times depend on how busy the CPU is.
+ratio measured in the same run, because absolute times depend on how busy the CPU is. The
+sequential figures also give the server's CPU time per call (Linux), the figure least moved by
+other jobs on the machine.
 """
 from __future__ import annotations
 
@@ -14,51 +16,24 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from the repository without the package installed
+
+from textanchor.demo.launcher import launch_app, stop_app  # noqa: E402
 
 
-def start_app(cache: Path, extra=()) -> tuple[subprocess.Popen, str, float]:
-    """app.py on a free port; (process, url, seconds to a page that answers)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1",
-           "GRADIO_ANALYTICS_ENABLED": "False", "TEXTANCHOR_DATA": str(cache / "no-data")}
-    env.pop("PYTHONPATH", None)  # as on a Space: app.py finds the package itself
-    t0 = time.time()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--cache", str(cache), "--offline", *extra],
-                            cwd=ROOT, env=env, stdout=open(cache / "app.log", "a"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    while time.time() - t0 < 900:
-        if proc.poll() is not None:
-            sys.exit(f"app.py exited: see {cache / 'app.log'}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, time.time() - t0
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("app.py never answered")
-
-
-def stop_app(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def start_app(cache: Path) -> tuple:
+    """app.py as a Space runs it (the package found from the repository); (process, url, seconds
+    to a page that answers). Its output is appended to cache/app.log."""
+    return launch_app(cache, log_mode="a", as_space=True, timeout=900)
 
 
 def client(url: str):
@@ -66,6 +41,16 @@ def client(url: str):
     from gradio_client import Client
 
     return Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 120})
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used (Linux /proc; None elsewhere): the server's
+    work per call, which depends far less on how busy the machine is than wall times do."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def timed(fn) -> float:
@@ -152,9 +137,12 @@ def main(argv=None) -> dict:
         for _ in range(3):  # warm both paths
             c.predict(api_name="/status")
             [c.predict(*args, api_name=api) for args, api in q.values()]
-        seq = {"trivial": stats([timed(lambda: c.predict(api_name="/status")) for _ in range(a.repeats)])}
-        for name, (args, api) in q.items():
+        seq = {}
+        for name, (args, api) in {"trivial": trivial, **q}.items():
+            cpu0 = cpu_seconds(proc.pid)
             seq[name] = stats([timed(lambda: c.predict(*args, api_name=api)) for _ in range(a.repeats)])
+            if cpu0 is not None:
+                seq[name]["server_cpu_ms"] = round((cpu_seconds(proc.pid) - cpu0) / a.repeats * 1000, 1)
             seq[name]["p95_ratio"] = round(seq[name]["p95_ms"] / seq["trivial"]["p95_ms"], 2)
         res["sequential"] = seq
         print(json.dumps({k: res[k] for k in res if k != "sequential"}), json.dumps(seq), sep="\n", flush=True)

@@ -4,11 +4,7 @@ Offline: the toy checkpoint and the embedded gallery (assets/gallery: real MNIST
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -16,47 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from textanchor.demo.launcher import launch_app as _launch
+from textanchor.demo.launcher import stop_app  # noqa: F401 - shared with test_browser, test_app_accel
 from textanchor.demo.service import MAX_K
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def launch_app(checkpoint, cache: Path, timeout: float = 600, env: dict | None = None):
-    """Start app.py (in `env`, default this process's); returns (process, url, seconds until the
-    page answered)."""
-    port = free_port()
-    env = {**(env or os.environ), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "TEXTANCHOR_DATA": str(cache / "no-data")}
-    log = open(cache / "app.log", "w")
-    t0 = time.time()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--checkpoint", str(checkpoint),
-                             "--cache", str(cache), "--offline"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited ({proc.returncode}):\n{(cache / 'app.log').read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url, time.time() - t0
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"app.py not ready after {timeout} s:\n{(cache / 'app.log').read_text()[-3000:]}")
-
-
-def stop_app(proc) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """app.py on the given checkpoint (see `textanchor.demo.launcher.launch_app`)."""
+    return _launch(cache, checkpoint=checkpoint, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +76,7 @@ def test_search_with_a_sketch(client, tmp_path):
     assert "sketch reads as" in status
     assert label["label"] in ("zero", "one", "two")
     assert len(images) == 4 and all(" · " in im["caption"] for im in images)
-    assert sum(1 for c in clips if c.get("visible")) == 4
+    assert sum(1 for c in clips if c and c.get("visible")) == 4  # the other slots stay hidden: None
     assert len(videos) == 4 and all(".mp4" in str(v["video"]) for v in videos)
     assert len(rows["results"]) == 12 and rows["query"]["modality"] == "image"
 

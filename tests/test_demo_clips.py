@@ -32,3 +32,42 @@ def test_static_gallery_clips_are_returned_without_probing(tmp_path, monkeypatch
     gr.Audio().postprocess(str(static / "a.wav"))  # what gr.Audio itself does
     clip.postprocess(str(other / "a.wav"))  # not a gallery file: the usual checks
     assert len(probes) == 2
+
+
+def test_result_slots_build_their_schema_once():
+    """Gradio asks a slot for its API schema on every update: it is the class's, built once."""
+    from textanchor.demo.clips import GalleryClip, ResultPlot
+
+    for cls, parent in ((GalleryClip, gr.Audio), (ResultPlot, gr.Plot)):
+        a, b = cls(visible=False), cls(visible=True)
+        assert a.api_info() == parent().api_info() and a.get_block_name() == parent.__name__.lower()
+        a.api_info()["edited"] = True  # a caller editing its copy changes nobody else's
+        assert "edited" not in b.api_info()
+
+
+def test_search_outputs_update_only_slots_that_change():
+    """Shown slots get an update with their caption; slots shown before and not now are hidden;
+    slots hidden and staying hidden get a plain None (no update: Gradio rebuilds a component per update)."""
+    from textanchor.demo.result_slots import OUTPUTS, Shown, clear_outputs, search_outputs
+    from textanchor.demo.service import MAX_K, SearchView
+
+    def slots(out, kind):
+        return [out[OUTPUTS.index(f"{kind}{i}")] for i in range(MAX_K)]
+
+    view = SearchView("ok", clips=[(f"{i}.wav", f"seven · 0.{i}") for i in range(3)],
+                      rendered=[("plot", "fig", "a plot (ecg)")])
+    out = search_outputs(view, None)
+    assert len(out) == len(OUTPUTS) and out[OUTPUTS.index("shown")] == Shown(3, 1)
+    clips = slots(out, "clip")
+    assert [c["label"] for c in clips[:3]] == ["seven · 0.0", "seven · 0.1", "seven · 0.2"]
+    assert all(c["visible"] for c in clips[:3]) and clips[3:] == [None] * (MAX_K - 3)
+    assert slots(out, "plot")[0]["visible"] and slots(out, "plot")[1:] == [None] * (MAX_K - 1)
+
+    out = search_outputs(SearchView("ok", clips=[("a.wav", "one · 0.5")]), Shown(3, 1))
+    clips = slots(out, "clip")
+    assert clips[0]["visible"] and [c["visible"] for c in clips[1:3]] == [False, False] and clips[3:] == [None] * (MAX_K - 3)
+    assert slots(out, "plot")[0]["visible"] is False and out[OUTPUTS.index("shown")] == Shown(1, 0)
+
+    cleared = clear_outputs(Shown(1, 0))
+    assert slots(cleared, "clip")[0]["visible"] is False and cleared[OUTPUTS.index("shown")] == Shown(0, 0)
+    assert cleared[OUTPUTS.index("status")] == "Draw, record or type a query."

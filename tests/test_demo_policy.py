@@ -56,36 +56,34 @@ def test_links_cannot_escape_an_allowed_folder(tmp_path):
     assert policy.allowed(root / "runs" / "x") and not policy.allowed(root / "escape" / "passwd")
     assert not policy.allowed(tmp_path / "cache-sibling")
     assert PathPolicy([root], allow_any=True).allowed("/etc")
+    assert DemoService(None, cache_dir=root, allow_any_path=True).policy.allowed("/etc")  # the operator's flag
+    assert not DemoService(None, cache_dir=root).policy.allowed("/etc")
 
 
-def test_train_form_refuses_outside_files_and_big_runs(lanes, tmp_path):
+def test_train_form_refuses_outside_files(lanes, tmp_path):
     s, _ = lanes
     from PIL import Image
 
     Image.new("L", (28, 28)).save(tmp_path / "x.png")
     manifest = tmp_path / "m.csv"  # tmp_path is outside the service's folders
     manifest.write_text(f"path,text\n{tmp_path / 'x.png'},zero\n")
-    form = dict(policy=s.policy, limits=s.limits)
     with pytest.raises(InputError, match="Refused.*CSV manifest names"):
-        recipe_from_form([], str(manifest), **form)
+        recipe_from_form([], str(manifest), policy=s.policy)
     with pytest.raises(InputError, match="Refused.*video folder"):
-        recipe_from_form(DIGITS, videos="/etc", **form)
-    with pytest.raises(InputError, match="at most 5 epochs"):
-        recipe_from_form(DIGITS, epochs=6, **form)
-    with pytest.raises(InputError, match="batch size of 64"):
-        recipe_from_form(DIGITS, batch_size=128, **form)
-    cfg = recipe_from_form(DIGITS, epochs=5, batch_size=64, **form)
-    assert cfg.max_minutes == 2  # the operator's cap, not the form's 30
+        recipe_from_form(DIGITS, videos="/etc", policy=s.policy)
 
 
-def test_runs_per_visitor(lanes):
+def test_run_limits_and_runs_per_visitor(lanes):
     s, _ = lanes
-    cfg = recipe_from_form(DIGITS, epochs=1, batch_size=32, policy=s.policy, limits=s.limits)
+    with pytest.raises(InputError, match="at most 5 epochs"):
+        s.start_training("carol", recipe_from_form(DIGITS, epochs=6, policy=s.policy))
+    with pytest.raises(InputError, match="batch size of 64"):
+        s.start_training("carol", recipe_from_form(DIGITS, batch_size=128, policy=s.policy))
+    cfg = recipe_from_form(DIGITS, epochs=1, batch_size=32, policy=s.policy)
     run = s.start_training("dave", cfg)
+    assert cfg.max_minutes == 2  # the operator's cap, not the form's 30
     run.stop()
     run.thread.join(timeout=120)
     with pytest.raises(InputError, match="1 training runs per visitor"):
         s.start_training("dave", cfg)
-    with pytest.raises(InputError, match="at most 5 epochs"):  # the service checks too (API callers)
-        cfg.epochs = 50
-        s.start_training("erin", cfg)
+    assert "carol" not in s.run_counts  # refused runs are not counted

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -169,3 +171,20 @@ def test_recipe_from_a_video_folder_or_manifest(tmp_path):
                         (tmp_path / "bad", "could be decoded")]:
         with pytest.raises(InputError, match=match):
             recipe_from_form([], videos=str(path))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
+def test_a_run_yields_the_cpu_to_searches(tmp_path):
+    """The run's thread gets a lower CPU priority than the server; the server's stays as it was."""
+    seen = {}
+    run = TrainingRun(recipe_from_form(["Handwritten digits (scikit-learn 8x8, offline)"], epochs=1), tmp_path / "run", nice=7)
+    import textanchor.train as train_module
+
+    def fake_train(*a, **k):  # no training: only the thread's priority is looked at
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, 0)  # this thread's
+
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(train_module, "train", fake_train)
+        run.start().thread.join(timeout=60)
+    assert seen["nice"] == min(19, before + 7) and os.getpriority(os.PRIO_PROCESS, 0) == before

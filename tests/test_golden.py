@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textanchor.demo.service import DEFAULT_CHECKPOINT
+from textanchor.demo.policy import DEFAULT_CHECKPOINT
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

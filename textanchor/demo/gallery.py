@@ -27,7 +27,7 @@ import numpy as np
 
 from ..data import DataError, ItemSet, load_dataset
 from ..index import EmbeddingIndex
-from .maps import ANCHORS_FILE, DEFAULT_MAP, map_path, save_map
+from .maps import ANCHORS_FILE, BACKGROUND_MAPS, DEFAULT_MAP, map_path, save_map
 
 log = logging.getLogger(__name__)
 
@@ -174,15 +174,17 @@ class Gallery:
         """(items (N, dim), anchors (C, dim)) map coordinates, computed once and kept on disk.
 
         One lock for all maps: concurrent first requests wait for one computation instead of
-        running the same t-SNE several times on a small CPU. While the background process of
-        `maps.precompute` is making this map, wait for its file instead of computing it again.
+        running the same t-SNE several times on a small CPU. A map the background process of
+        `maps.precompute` is making is waited for before taking the lock, so the maps already
+        loaded keep answering meanwhile.
         """
         key = (method, int(dim))
+        path = map_path(self.folder, method, dim)
+        if key not in self._proj and key in BACKGROUND_MAPS:
+            while not path.is_file() and self.background is not None and self.background.poll() is None:
+                time.sleep(0.2)
         with self._lock:
             if key not in self._proj:
-                path = map_path(self.folder, method, dim)
-                while not path.is_file() and self.background is not None and self.background.poll() is None:
-                    time.sleep(0.2)
                 if not path.is_file():
                     save_map(path, self.index.vectors, self.anchor_vectors, method, dim)
                 with np.load(path) as z:

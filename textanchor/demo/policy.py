@@ -10,6 +10,10 @@ from pathlib import Path
 
 from .inputs import InputError
 
+# The shipped model (the repository's checkpoints/default); here, in a module that imports
+# neither torch nor Gradio, so app.py can name it in --help before the heavy imports.
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
+
 
 @dataclass
 class Limits:

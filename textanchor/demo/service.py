@@ -24,12 +24,11 @@ from pathlib import Path
 from .gallery import Gallery, default_cache_dir, open_gallery
 from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
 from .maps import precompute, three_d_method
-from .policy import Limits, PathPolicy
+from .policy import DEFAULT_CHECKPOINT, Limits, PathPolicy
 from .search import QueryResult, run_query
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
 MAX_K = 10
 MAX_SESSIONS = 256  # visitors with their own model; the least recently used fall back to the default
 MAX_LOADED = 8  # distinct models kept in memory (a few MB each plus their gallery index)
@@ -66,17 +65,21 @@ class DemoService:
         policy: server paths visitors may name (default: the data, cache, checkpoint and upload
             folders). limits: training and upload limits (default `Limits()`).
         background_maps: make the default gallery's other maps in a niced process (`maps.precompute`).
+        allow_any_path: the operator's `--allow-any-path` (the default policy then accepts any path).
+        warm_up: load each activated model's text model and default map in a background thread
+            (False: the caller starts `warm_up()` when the CPU is free, e.g. once the page is served).
     """
 
     def __init__(self, checkpoint=DEFAULT_CHECKPOINT, data_dir=None, cache_dir=None, download: bool = True,
                  anchor=None, sources=None, policy: PathPolicy | None = None, limits: Limits | None = None,
-                 background_maps: bool = True):
+                 background_maps: bool = True, allow_any_path: bool = False, warm_up: bool = True):
         self.data_dir, self.download, self.anchor, self.sources = data_dir, download, anchor, sources
-        self.background_maps = background_maps
+        self.background_maps, self.auto_warm_up = background_maps, warm_up
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.runs_dir = self.cache_dir / "runs"
         self.policy = policy or PathPolicy([data_dir, self.cache_dir, DEFAULT_CHECKPOINT.parent, checkpoint,
-                                            PathPolicy.upload_dir()])  # checkpoint: the operator's choice
+                                            PathPolicy.upload_dir()],  # checkpoint: the operator's choice
+                                           allow_any=allow_any_path)
         self.limits = limits or Limits()
         self.error: str | None = "No model loaded yet."
         self._default: tuple | None = None  # (embedder, gallery) for every visitor without their own
@@ -148,7 +151,8 @@ class DemoService:
                 self._sessions.move_to_end(session)
                 while len(self._sessions) > MAX_SESSIONS:
                     self._sessions.popitem(last=False)
-        threading.Thread(target=self._warm_up, args=(embedder, gallery), daemon=True).start()
+        if self.auto_warm_up:
+            self.warm_up(session)
         whose = "for every visitor" if session is None else "for you (other visitors keep theirs)"
         return f"✅ Active model {whose}: `{folder}` (loaded with its gallery in {time.time() - t0:.1f} s)."
 
@@ -157,14 +161,26 @@ class DemoService:
         with self._swap:
             self._sessions.pop(session, None)
 
-    def _warm_up(self, embedder, gallery) -> None:
-        """Load the text model and the default map in the background, so the first text query
-        and the first look at Explore do not wait (the map is normally cached with the gallery)."""
+    def warm_up(self, session: str | None = None) -> threading.Thread | None:
+        """Load a session's text model and default map in a background thread, so the first
+        text query and the first look at Explore do not wait (the map is normally cached with
+        the gallery). A request that needs them meanwhile waits for them (the embedder's lock),
+        never fails for it. Returns the thread (None when no model is loaded)."""
         try:
-            embedder.anchor
-            gallery.projection("tsne", 2)
-        except Exception:  # noqa: BLE001 - best effort; the request that needs it reports errors
-            log.exception("warm-up failed")
+            embedder, gallery = self.active(session)
+        except InputError:
+            return None
+
+        def work():
+            try:
+                embedder.anchor
+                gallery.projection("tsne", 2)
+            except Exception:  # noqa: BLE001 - best effort; the request that needs it reports errors
+                log.exception("warm-up failed")
+
+        t = threading.Thread(target=work, daemon=True, name="warm-up")
+        t.start()
+        return t
 
     def active(self, session: str | None = None):
         """(embedder, gallery) of a session (its own, else the default) as one consistent pair,

@@ -8,8 +8,9 @@ through a queue, so the page can stream progress while other users keep searchin
 from __future__ import annotations
 
 import csv
-
+import os
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -81,8 +82,7 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
                      audio_encoder: str = "audio_cnn", projector: str = "mlp", loss: str = "mse_infonce",
                      epochs: int = 5, batch_size: int = 64, lr: float = 3e-3, anchor: str = "all-MiniLM-L6-v2",
                      templates: str = "{}", data_root: str | None = None, max_minutes: float | None = 30,
-                     videos: str | None = None, natural_video: bool = False, policy=None,
-                     limits=None) -> TrainConfig:
+                     videos: str | None = None, natural_video: bool = False, policy=None) -> TrainConfig:
     """The Train tab's choices as a TrainConfig; raises InputError for a choice that cannot work.
 
     Args:
@@ -94,7 +94,9 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
             join the image data and its sound the audio data, with the video branch settings.
         natural_video: see `video_specs`.
         policy: a `policy.PathPolicy` every server file named must pass (None: any).
-        limits: a `policy.Limits` for epochs, batch size and minutes (None: only sanity ranges).
+
+    Only sanity ranges are checked here: an app's limits (epochs, batch size, minutes) are the
+    service's to apply, in `DemoService.start_training`, which every run goes through.
     """
     from ..data import DataError, load_dataset
 
@@ -133,9 +135,6 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
         raise InputError(f"Each template needs {{}} where the class name goes; fix: {bad[0]!r}.")
     if not (1 <= int(epochs) <= 200) or not (2 <= int(batch_size) <= 4096) or not (0 < float(lr) < 1):
         raise InputError("Epochs must be 1-200, batch size 2-4096 and the learning rate between 0 and 1.")
-    if limits is not None:
-        limits.check_run(epochs, batch_size)
-        max_minutes = min(max_minutes or limits.max_minutes, limits.max_minutes)
     encoders = {"image": image_encoder, "audio": audio_encoder}  # other modalities: their default encoder
     mods = {m: ModalityRecipe(data=v, branch=BranchConfig(encoder=encoders.get(m) or MODALITIES.get(m).default_encoder, projector=projector,
                                                           preprocess=dict(preprocess.get(m, {}))))
@@ -194,10 +193,13 @@ class TrainingRun:
     Args:
         cfg: the recipe. out_dir: the checkpoint folder to write.
         anchor: an already loaded TextAnchor to share (the app's), or None.
+        nice: how much lower than the server's the run's CPU priority is (Linux; 0: the same).
+            The run then takes the CPU that searches leave idle instead of sharing it evenly
+            with them: on a 2-core Space, searches during a run keep their latency.
     """
 
-    def __init__(self, cfg: TrainConfig, out_dir: str | Path, anchor=None):
-        self.cfg, self.out_dir, self.anchor = cfg, Path(out_dir), anchor
+    def __init__(self, cfg: TrainConfig, out_dir: str | Path, anchor=None, nice: int = 10):
+        self.cfg, self.out_dir, self.anchor, self.nice = cfg, Path(out_dir), anchor, nice
         self.events: queue.Queue = queue.Queue()
         self.stop_event = threading.Event()
         self.snapshot = Snapshot()
@@ -214,6 +216,11 @@ class TrainingRun:
     def _run(self) -> None:
         from ..train import train
 
+        if self.nice and sys.platform.startswith("linux"):  # a Linux thread is a task with its own priority
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + self.nice)
+            except OSError:  # not permitted here: the run keeps the server's priority
+                pass
         try:
             train(self.cfg, self.out_dir, progress=self.events.put, stop=self.stop_event, anchor=self.anchor)
         except Exception as e:  # noqa: BLE001 - reported in the page, the server keeps going

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models import ResNet18_Weights, resnet18
-
 from .base import register_encoder
 
 
 def cached_imagenet_weights() -> Path | None:
     """Path of torchvision's ResNet18 ImageNet file in the torch hub cache, if present."""
+    from torchvision.models import ResNet18_Weights  # here, not at the top: see ResNet18Encoder
+
     fname = Path(ResNet18_Weights.IMAGENET1K_V1.url).name
     path = Path(torch.hub.get_dir()) / "checkpoints" / fname
     return path if path.is_file() else None
@@ -25,6 +25,10 @@ def cached_imagenet_weights() -> Path | None:
 
 class ResNet18Encoder(nn.Module):
     def __init__(self, in_channels: int, pretrained: bool, freeze: bool, allow_random_frozen: bool):
+        # torchvision is imported only when a ResNet is built: the registry imports this module
+        # whenever any encoder is looked up, and torchvision costs the app's start 1.5-3 s.
+        from torchvision.models import resnet18
+
         super().__init__()
         net = resnet18(weights=None)
         self.pretrained = False
