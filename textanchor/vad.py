@@ -25,7 +25,7 @@ WINDOW = 512  # samples per score at VAD_RATE (32 ms), fixed by the model
 THRESHOLD = 0.3
 HANGOVER = 0.15  # a word continues while its windows stay above THRESHOLD - HANGOVER (Silero's neg_threshold)
 MAX_GAP_S = 0.16  # pauses inside one word ("six": the closure before /k/) up to this long
-PAD_S = 0.1  # context kept on each side of the detected word
+PAD_S = 0.5  # context kept on each side of the detected word (see below)
 NO_SPEECH = ("No speech heard: the recording holds silence, noise or music but no spoken word. "
              "Say one digit clearly, close to the microphone.")
 

@@ -73,7 +73,11 @@ class AudioModality(Modality):
         n_mels: int = 40
         trim_db: float = -30.0
         max_shift_s: float = 0.1  # training augmentation
-        noise_prob: float = 0.5
+        noise_prob: float = 0.5  # share of training windows that get noise
+        # "room": hiss/hum/babble over the whole window at noise_snr_db (see audio_augment);
+        # "white": the first recipe's white noise at 10-40 dB against the window's mean power.
+        noise: str = "room"
+        noise_snr_db: tuple = (0.0, 30.0)
         spec_augment: bool = True
 
     def input_shape(self):
@@ -106,7 +110,8 @@ class AudioModality(Modality):
         return torch.from_numpy(np.stack([self._one(w, sr) for w in items]))
 
     def augment(self, x, generator=None):
-        """Random shift, gain and noise at 10-40 dB SNR."""
+        """Random shift, gain and, on `noise_prob` of the windows, noise over the whole window
+        (`noise`: "room" or "white", see Config)."""
         b, n = x.shape
         dev = x.device
         rnd = lambda *s: torch.rand(*s, generator=generator).to(dev)  # noqa: E731
@@ -116,10 +121,18 @@ class AudioModality(Modality):
             idx = (torch.arange(n, device=dev)[None] - shifts[:, None]) % n
             x = torch.gather(x, 1, idx)
         x = x * (0.5 + 0.5 * rnd(b, 1))
-        snr_db = 10 + 30 * rnd(b, 1)
-        power = x.pow(2).mean(1, keepdim=True).clamp_min(1e-8)
-        noise = torch.randn(x.shape, generator=generator).to(dev) * torch.sqrt(power / 10 ** (snr_db / 10))
         use = (rnd(b, 1) < self.cfg.noise_prob).float()
+        if self.cfg.noise == "room":
+            from .audio_augment import room_noise
+
+            rows = torch.nonzero(use[:, 0].cpu()).flatten()
+            return x + room_noise(x, self.cfg.sample_rate, tuple(self.cfg.noise_snr_db), rows, generator)
+        if self.cfg.noise == "white":
+            snr_db = 10 + 30 * rnd(b, 1)
+            power = x.pow(2).mean(1, keepdim=True).clamp_min(1e-8)
+            noise = torch.randn(x.shape, generator=generator).to(dev) * torch.sqrt(power / 10 ** (snr_db / 10))
+        else:
+            raise ValueError(f"unknown audio noise {self.cfg.noise!r}; use 'room' or 'white'")
         return x + use * noise
 
     def frontend(self):
