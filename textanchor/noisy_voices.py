@@ -76,5 +76,6 @@ def score_noisy(embedder, items, labels, sr: int, pool, kinds=KINDS, snrs=SNRS_D
             log(f"noisy voices: {kind} {snr} dB: {correct.mean():.1%} ({len(items) - len(ok)} refused)")
         rng = np.random.default_rng([seed, ki, 999])
         alone = [make_noise(kind, int(rng.uniform(1.5, 2.5) * sr), sr, rng, pool) * 0.05 for _ in range(n_alone)]
-        rows[f"noisy/{kind}/alone_refused"] = float(np.mean([speech_span(x, sr) is None for x in alone]))
+        if alone:
+            rows[f"noisy/{kind}/alone_refused"] = float(np.mean([speech_span(x, sr) is None for x in alone]))
     return rows

@@ -85,9 +85,12 @@ def room_noise(x: torch.Tensor, sr: int, snr_db: tuple[float, float], rows: torc
     hum_rows = rows[(pick >= KIND_SHARES[0]) & (pick < KIND_SHARES[0] + KIND_SHARES[1])]
     babble_rows = rows[pick >= KIND_SHARES[0] + KIND_SHARES[1]]
     noise = torch.zeros(b, n)
-    noise[hiss_rows] = hiss(len(hiss_rows), n, generator)
-    noise[hum_rows] = hum(len(hum_rows), n, sr, generator)
-    noise[babble_rows] = babble(x, babble_rows, generator=generator)
+    if len(hiss_rows):  # (an FFT of no rows is an error in MKL)
+        noise[hiss_rows] = hiss(len(hiss_rows), n, generator)
+    if len(hum_rows):
+        noise[hum_rows] = hum(len(hum_rows), n, sr, generator)
+    if len(babble_rows):
+        noise[babble_rows] = babble(x, babble_rows, generator=generator)
     snr = snr_db[0] + (snr_db[1] - snr_db[0]) * _rand(generator, b, 1)
     scale = (active_power(x.detach().cpu().float(), sr) / 10 ** (snr / 10)).sqrt()
     return (noise * scale).to(x.device, x.dtype)
