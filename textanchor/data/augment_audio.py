@@ -14,8 +14,9 @@ read them in seconds). One copy of one clip goes through, each with its own prob
   background noise    white to brown noise (spectral slope 0-2) at 0-30 dB SNR
   gain and clipping   any level, sometimes driven into full-scale clipping
 
-Time shift, gain and light noise are also drawn afresh each step (`AudioModality.augment`) and
-SpecAugment masks the log-mel while training (`LogMel`); those two cost nothing to redo.
+Time shift, gain and room noise over the whole window are drawn afresh each step
+(`AudioModality.augment`, `modalities/audio_augment.py`) and
+SpecAugment masks the log-mel while training (`LogMel`); those cost little to redo.
 """
 from __future__ import annotations
 
