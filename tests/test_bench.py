@@ -16,10 +16,11 @@ def test_quick_bench_writes_every_section(tmp_path):
                 "loss/infonce/audio/zero_shot_acc/std", "classifier/image/ratio", "classifier/audio/accuracy",
                 "anchor/all-MiniLM-L6-v2/spoken/mean_offdiag_cos", "speed/search_1000/p50_ms", "speed/tsne_2d_s", "speed/umap_2d_s",
                 "pictures/digits_test/acc", "pictures/synthetic/strokes/acc", "pictures/sketch/dot",
-                "pictures/cost/prepare_mnist_vs_resize", "meta/wall_seconds", "meta/torch"):
+                "pictures/cost/prepare_mnist_vs_resize", "real_voices/noisy/hum/10dB/acc",
+                "real_voices/noisy/babble/alone_refused", "meta/wall_seconds", "meta/torch"):
         assert key in r, key
     assert 0 <= r["quality/image/zero_shot_acc"] <= 1
-    for title in ("Shipped recipe", "Which loss", "plain classifier", "Which anchor", "Speed", "Real pictures", "QUICK"):
+    for title in ("Shipped recipe", "Which loss", "plain classifier", "Which anchor", "Speed", "Real pictures", "steady noise", "QUICK"):
         assert title in md
     assert (out / "checkpoint" / "model.safetensors").is_file()
 

@@ -178,7 +178,9 @@ def test_recording_limits_are_exact():
     rate = 8000
     exact = _padded_word("three", rate, 30)
     wave, _ = load_recording((rate, exact))  # exactly 30 s is allowed (and cropped to the word)
-    assert 0 < len(wave) < rate
+    from textanchor.vad import PAD_S
+
+    assert 0 < len(wave) < (1 + 2 * PAD_S) * rate  # the word and its context, not the 30 s
     with pytest.raises(InputError, match=r"too long \(31 s\)"):
         load_recording((rate, _padded_word("three", rate, 31)))
     with pytest.raises(InputError, match="too long"):
@@ -253,7 +255,9 @@ def test_ink_and_blank_boundaries(tmp_path):
     exact = tmp_path / "thirty.wav"
     sf.write(exact, _padded_word("eight", 8000, 30), 8000)
     wave, sr = load_recording(str(exact))  # exactly the limit is allowed (and cropped to the word)
-    assert sr == 8000 and 0 < len(wave) < 8000
+    from textanchor.vad import PAD_S
+
+    assert sr == 8000 and 0 < len(wave) < (1 + 2 * PAD_S) * 8000  # the word and its context
     longer = tmp_path / "longer.wav"
     sf.write(longer, np.concatenate([_padded_word("eight", 8000, 30), [0.0]]), 8000)
     with pytest.raises(InputError, match="too long"):

@@ -9,7 +9,9 @@ Sections (each a function returning flat {key: value} rows):
   pictures    real pictures (handwritten/ by folder), MNIST test, simulated phone photos, the
               sketch edge cases and the picture path's cost (`textanchor.bench_pictures`)
   real_voices the checkpoint on speakers it never heard (speech_digits' held-out speakers), FSDD
-              test, a generated no-speech set, and PocketSphinx on the same clips as the baseline
+              test, a generated no-speech set, and PocketSphinx on the same clips as the baseline;
+              the same speakers in recordings with steady room noise (`noisy_voices` runs that
+              part alone: `textanchor bench --sections noisy_voices --checkpoint DIR --data D`)
 
 `--quick` runs every section on tiny offline data (scikit-learn digits + eSpeak) in a minute,
 for the tests; the real run takes hours on a 2-core CPU.
@@ -32,7 +34,7 @@ from .data.espeak import VOICES
 from .data.combine import concat, load_spec
 from .losses import LOSSES
 from .train import train
-from .voice_bench import section_real_voices
+from .voice_bench import section_noisy_voices, section_real_voices
 
 TEMPLATES = {"bare": "{}", "handwritten": "a handwritten digit {}", "spoken": "a recording of someone saying {}"}
 OTHER_ANCHORS = ["thenlper/gte-base", "BAAI/bge-small-en-v1.5", "sentence-transformers/all-mpnet-base-v2"]
@@ -300,11 +302,12 @@ def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds
         "speed": lambda: section_speed(plan, ckpt, log),
         "pictures": lambda: _section_pictures(plan, ckpt, log),
         "real_voices": lambda: section_real_voices(plan, ckpt, log),  # textanchor.voice_bench
+        "noisy_voices": lambda: section_noisy_voices(plan, ckpt, log),  # its noisy rows alone
     }
     for name in sections:
         if name not in runners:
-            raise ValueError(f"unknown bench section {name!r}; sections: {', '.join(SECTIONS)}")
-        if name in ("speed", "pictures", "real_voices") and not (ckpt / "config.json").is_file():
+            raise ValueError(f"unknown bench section {name!r}; sections: {', '.join(runners)}")
+        if name in ("speed", "pictures", "real_voices", "noisy_voices") and not (ckpt / "config.json").is_file():
             raise ValueError(f"the {name} section measures {ckpt}: run the quality section first")
         t = time.time()
         results.update(runners[name]())

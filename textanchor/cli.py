@@ -172,8 +172,10 @@ def _search(a) -> int:
     emb = Embedder.from_checkpoint(a.checkpoint)
     if a.text is not None:
         q = emb.embed("text", [a.text])[0]
-    else:
-        q = emb.embed_files([a.file])[0][0]
+    else:  # checked as the app checks an upload: a recording without speech is refused
+        m = emb.modality_of_file(a.file)
+        item, sr = emb.branch(m).modality.query_item(a.file)
+        q = emb.embed(m, [item], sr)[0]
     labels, probs = emb.classify(q[None])
     print(f"query zero-shot: {emb.class_names[labels[0]]} ({probs[0].max():.2f})")
     for h in index.search(q, k=a.k, modality=a.modality):
@@ -263,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="results")
     b.add_argument("--quick", action="store_true", help="tiny offline run of every section (minutes; for tests)")
     b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed pictures real_voices")
+    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed pictures real_voices noisy_voices")
     b.add_argument("--checkpoint", help="evaluate this default-recipe checkpoint instead of training one")
     b.set_defaults(fn=_bench)
     return p

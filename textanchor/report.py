@@ -90,7 +90,22 @@ def write_report(r: dict, path: str | Path) -> None:
         lines += ["", f"FSDD unseen speaker (theo held out): {_f(r.get('unseen_speaker/audio/zero_shot_acc'), True)}; "
                   f"no-speech inputs refused: {_f(r.get('real_voices/no_speech/refused'), True)} of "
                   f"{int(r.get('real_voices/no_speech/n') or 0)}.", ""]
+    lines += _noisy_table(r)
     speed = {k: v for k, v in r.items() if k.startswith("speed/")}
     if speed:
         lines += ["## Speed on this machine", ""] + _table(["measure", "value"], [[k[6:], f"{v:.2f}"] for k, v in sorted(speed.items())])
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _noisy_table(r: dict) -> list[str]:
+    """Held-out speakers in steady noise: accuracy per noise kind (rows) and SNR (columns)."""
+    keys = [k for k in r if k.startswith("real_voices/noisy/") and k.endswith("dB/acc")]
+    if not keys:
+        return []
+    kinds = list(dict.fromkeys(k.split("/")[2] for k in keys))
+    snrs = sorted({k.split("/")[3] for k in keys}, key=lambda s: -float(s[:-2]))
+    rows = [[kind] + [_f(r.get(f"real_voices/noisy/{kind}/{s}/acc"), True) for s in snrs]
+            + [_f(r.get(f"real_voices/noisy/{kind}/alone_refused"), True)] for kind in kinds]
+    return (["## Held-out speakers in steady noise (over the whole recording, through the app's path)", ""]
+            + _table(["noise"] + [f"{s} SNR" for s in snrs] + ["noise alone refused"], rows)
+            + ["", f"{int(r.get('real_voices/noisy/n') or 0)} clips per cell; see textanchor/noisy_voices.py.", ""])

@@ -19,8 +19,8 @@ def section_real_voices(plan, checkpoint: Path, log) -> dict:
         plan: a `textanchor.bench.BenchPlan` (data root; quick mode scores eSpeak voices instead).
         checkpoint: the trained folder. log: progress printer.
     Returns:
-        Flat rows "real_voices/<set>[/<source>]/{zero_shot_acc,pocketsphinx_acc,n}" and
-        "real_voices/no_speech/{refused,n}"."""
+        Flat rows "real_voices/<set>[/<source>]/{zero_shot_acc,pocketsphinx_acc,n}",
+        "real_voices/no_speech/{refused,n}" and the noisy rows of `section_noisy_voices`."""
     from .data.base import DIGIT_NAMES
     from .data.combine import relabel
     from .pipeline import Embedder
@@ -54,7 +54,37 @@ def section_real_voices(plan, checkpoint: Path, log) -> dict:
                 rows[f"real_voices/{key}/{k}/zero_shot_acc"] = float((pred == y)[src == k].mean())
                 rows[f"real_voices/{key}/{k}/pocketsphinx_acc"] = float((ps == y)[src == k].mean())
                 rows[f"real_voices/{key}/{k}/n"] = float((src == k).sum())
+    rows |= section_noisy_voices(plan, checkpoint, log, emb)
     ex = no_speech_examples()
     rows["real_voices/no_speech/refused"] = float(np.mean([speech_span(w, 16000) is None for w in ex.values()]))
     rows["real_voices/no_speech/n"] = float(len(ex))
     return rows
+
+
+def section_noisy_voices(plan, checkpoint: Path, log, embedder=None) -> dict:
+    """The held-out speakers again, each inside a recording with steady noise over all of it
+    (`textanchor.noisy_voices`: white, pink, brown, mains hum, babble at 20, 10 and 5 dB SNR),
+    through the app's path; and the share of the noise alone that the detector refuses.
+    Babble is made of FSDD training clips (never the scored speakers). Quick mode: eSpeak
+    voices at 16 kHz and babble of other eSpeak voices. Also run alone by
+    `textanchor bench --sections noisy_voices`.
+
+    Returns:
+        Flat rows "real_voices/noisy/<kind>/<snr>dB/{acc,refused}",
+        "real_voices/noisy/<kind>/alone_refused" and "real_voices/noisy/n"."""
+    from .data.combine import relabel
+    from .noisy_voices import score_noisy
+    from .pipeline import Embedder
+
+    emb = embedder or Embedder.from_checkpoint(checkpoint)
+    rate = 16000  # what a microphone hands the app; the checkpoint resamples to its own rate
+    if plan.quick:
+        s = load_spec("espeak", {"voices": list(VOICES[:4]), "rates": [175], "pitches": [50], "split": "all"}, "test", None, rate)
+        pool = load_spec("espeak", {"voices": list(VOICES[8:12]), "rates": [175], "pitches": [50], "split": "all"}, "test", None, rate).items
+    else:
+        s = load_spec("speech_digits", {}, "test", plan.data_root, rate)
+        pool = load_spec("fsdd", {}, "train", plan.data_root, rate).items
+    log(f"real_voices: noisy recordings of {len(s)} clips")
+    rows = score_noisy(emb, s.items, relabel(s, list(emb.class_names)), rate, pool, log=log,
+                       snrs=(20, 10) if plan.quick else (20, 10, 5))
+    return {f"real_voices/{k}": v for k, v in rows.items()}

@@ -14,8 +14,9 @@ read them in seconds). One copy of one clip goes through, each with its own prob
   background noise    white to brown noise (spectral slope 0-2) at 0-30 dB SNR
   gain and clipping   any level, sometimes driven into full-scale clipping
 
-Time shift, gain and light noise are also drawn afresh each step (`AudioModality.augment`) and
-SpecAugment masks the log-mel while training (`LogMel`); those two cost nothing to redo.
+Time shift, gain and room noise over the whole window are drawn afresh each step
+(`AudioModality.augment`, `modalities/audio_augment.py`) and
+SpecAugment masks the log-mel while training (`LogMel`); those cost little to redo.
 """
 from __future__ import annotations
 
@@ -27,21 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from .audio_io import resample
+from .noise import colored_noise
 from .base import ItemSet
 from .combine import concat, load_spec
 from .datasets import DATASETS
 
 SPEEDS = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15)  # a few factors: one cached resampler each
 VERSION = 1  # bump when `augment_wave` changes, so caches are rebuilt
-
-
-def _colored_noise(n: int, slope: float, rng: np.random.Generator) -> np.ndarray:
-    """(n,) unit-RMS noise whose power falls as 1 / f**slope (0 white, 1 pink, 2 brown)."""
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.arange(len(spec), dtype=np.float64)
-    f[0] = 1.0
-    x = np.fft.irfft(spec / f ** (slope / 2), n)
-    return (x / (np.sqrt(np.mean(x ** 2)) + 1e-12)).astype(np.float32)
 
 
 def augment_wave(wave: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
@@ -79,7 +72,7 @@ def augment_wave(wave: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndar
     if rng.random() < 0.6:
         snr_db = rng.uniform(0, 30)
         power = float(np.mean(w ** 2)) + 1e-10
-        w = w + _colored_noise(len(w), rng.uniform(0, 2), rng) * np.float32(np.sqrt(power / 10 ** (snr_db / 10)))
+        w = w + colored_noise(len(w), rng.uniform(0, 2), rng) * np.float32(np.sqrt(power / 10 ** (snr_db / 10)))
     peak = float(np.abs(w).max()) + 1e-9
     if rng.random() < 0.1:  # a microphone driven into clipping
         w = np.clip(w * np.float32(rng.uniform(1.2, 3.0) / peak), -1, 1)

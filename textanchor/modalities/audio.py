@@ -26,6 +26,34 @@ def trim_silence(wave: np.ndarray, sr: int, rel_db: float = -30.0, frame_s: floa
     return wave[keep[0] * hop: (keep[-1] + 1) * hop]
 
 
+LONG = 2.0  # recordings longer than LONG x the model's window go through the voice detector
+
+
+def speech_part(wave: np.ndarray, sr: int, window_s: float) -> np.ndarray:
+    """The spoken word of a long recording, with context (`textanchor.vad.speech_span`);
+    shorter waves, and long ones where no speech is found, are returned whole.
+
+    One rule for every path into the model (data set loaders, manifests, corpora, the CLI and
+    the app all reach it through `AudioModality.prepare`): a recording much longer than the
+    window (ten seconds of room before the word) would otherwise lose the word to the centre
+    crop; a clip of one word (every training clip; the app's already cropped recording) fits
+    the window, where the detector would cost ~20 ms a clip and change nothing. Refusing a
+    recording without speech is the caller's choice (the app and `search --file` refuse; a
+    data set keeps its file).
+
+    Args:
+        wave: (T,) float mono samples. sr: their rate in Hz. window_s: the model's window in s.
+    Returns:
+        (T',) a slice of `wave`.
+    """
+    if len(wave) <= LONG * window_s * sr:
+        return wave
+    from ..vad import speech_span
+
+    span = speech_span(wave, sr)
+    return wave if span is None else wave[span[0]: span[1]]
+
+
 def audio_problem(wave: np.ndarray, sr: int, min_seconds: float = 0.1) -> str | None:
     """A user-facing reason why a recording cannot be searched with, or None when it can."""
     if wave is None or len(wave) == 0:
@@ -73,7 +101,11 @@ class AudioModality(Modality):
         n_mels: int = 40
         trim_db: float = -30.0
         max_shift_s: float = 0.1  # training augmentation
-        noise_prob: float = 0.5
+        noise_prob: float = 0.5  # share of training windows that get noise
+        # "room": hiss/hum/babble over the whole window at noise_snr_db (see audio_augment);
+        # "white": the first recipe's white noise at 10-40 dB against the window's mean power.
+        noise: str = "room"
+        noise_snr_db: tuple = (0.0, 30.0)
         spec_augment: bool = True
 
     def input_shape(self):
@@ -84,6 +116,7 @@ class AudioModality(Modality):
 
         c = self.cfg
         w = to_mono(wave)  # before any float cast: an 8-bit array loses its 128 offset here
+        w = speech_part(w, sr, self.cfg.seconds)
         if sr != c.sample_rate:
             w = resample(w, sr, c.sample_rate)
         w = trim_silence(w - w.mean() if len(w) else w, c.sample_rate, c.trim_db)  # DC off, then trim
@@ -106,7 +139,8 @@ class AudioModality(Modality):
         return torch.from_numpy(np.stack([self._one(w, sr) for w in items]))
 
     def augment(self, x, generator=None):
-        """Random shift, gain and noise at 10-40 dB SNR."""
+        """Random shift, gain and, on `noise_prob` of the windows, noise over the whole window
+        (`noise`: "room" or "white", see Config)."""
         b, n = x.shape
         dev = x.device
         rnd = lambda *s: torch.rand(*s, generator=generator).to(dev)  # noqa: E731
@@ -116,10 +150,18 @@ class AudioModality(Modality):
             idx = (torch.arange(n, device=dev)[None] - shifts[:, None]) % n
             x = torch.gather(x, 1, idx)
         x = x * (0.5 + 0.5 * rnd(b, 1))
-        snr_db = 10 + 30 * rnd(b, 1)
-        power = x.pow(2).mean(1, keepdim=True).clamp_min(1e-8)
-        noise = torch.randn(x.shape, generator=generator).to(dev) * torch.sqrt(power / 10 ** (snr_db / 10))
         use = (rnd(b, 1) < self.cfg.noise_prob).float()
+        if self.cfg.noise == "room":
+            from .audio_augment import room_noise
+
+            rows = torch.nonzero(use[:, 0].cpu()).flatten()
+            return x + room_noise(x, self.cfg.sample_rate, tuple(self.cfg.noise_snr_db), rows, generator)
+        if self.cfg.noise == "white":
+            snr_db = 10 + 30 * rnd(b, 1)
+            power = x.pow(2).mean(1, keepdim=True).clamp_min(1e-8)
+            noise = torch.randn(x.shape, generator=generator).to(dev) * torch.sqrt(power / 10 ** (snr_db / 10))
+        else:
+            raise ValueError(f"unknown audio noise {self.cfg.noise!r}; use 'room' or 'white'")
         return x + use * noise
 
     def frontend(self):
@@ -127,14 +169,10 @@ class AudioModality(Modality):
         return LogMel(c.sample_rate, c.n_fft, c.hop, c.n_mels, c.spec_augment)
 
     def read_file(self, path):
-        """Decode a file and keep its spoken word when the voice detector finds one (a file
-        with ten seconds of room noise before the word); otherwise the whole wave."""
+        """Decode a file at the modality's rate; `prepare` finds the word (see `speech_part`)."""
         from ..data.audio_io import read_audio
-        from ..vad import speech_span
 
-        wave, sr = read_audio(path, sample_rate=self.cfg.sample_rate)
-        span = speech_span(wave, sr) if len(wave) > self.input_shape()[0] else None
-        return wave if span is None else wave[span[0]: span[1]]
+        return read_audio(path, sample_rate=self.cfg.sample_rate)[0]
 
     # The app contract (see Modality): record or upload, listen to the result.
     result_kind = "audio"
