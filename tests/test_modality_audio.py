@@ -222,32 +222,41 @@ def test_augment_shift_is_a_circular_roll_within_its_limit():
     assert max(map(abs, shifts)) <= 800 and len(set(shifts)) > 20 and min(shifts) < 0 < max(shifts)
 
 
-def test_augment_noise_snr_is_10_to_40_db_and_on_about_half_the_items():
+def test_white_noise_option_snr_is_10_to_40_db_and_on_about_half_the_items():
+    # noise="white": the first recipe's augmentation (the room noise is pinned in test_noisy_voices)
     x = _batch(200)
-    always = create_modality("audio", max_shift_s=0.0, noise_prob=1.0).augment(x, torch.Generator().manual_seed(2))
+    always = create_modality("audio", max_shift_s=0.0, noise_prob=1.0, noise="white").augment(x, torch.Generator().manual_seed(2))
     gain = (always * x).sum(1) / (x * x).sum(1)
     signal = x * gain[:, None]
     snr = 10 * torch.log10(signal.pow(2).mean(1) / (always - signal).pow(2).mean(1))
     assert snr.min() > 9.5 and snr.max() < 40.5 and snr.min() < 15 and snr.max() > 35
-    half = create_modality("audio", max_shift_s=0.0, noise_prob=0.5).augment(x, torch.Generator().manual_seed(3))
+    half = create_modality("audio", max_shift_s=0.0, noise_prob=0.5, noise="white").augment(x, torch.Generator().manual_seed(3))
     g = (half * x).sum(1) / (x * x).sum(1)
     noisy = ((half - x * g[:, None]).abs().max(1).values > 1e-4).float().mean()
     assert 0.35 < float(noisy) < 0.65
-    again = create_modality("audio", max_shift_s=0.0, noise_prob=0.5).augment(x, torch.Generator().manual_seed(3))
+    again = create_modality("audio", max_shift_s=0.0, noise_prob=0.5, noise="white").augment(x, torch.Generator().manual_seed(3))
     assert torch.equal(half, again)  # seeded
 
 
 # ------------------------------------------------------------------------------ files and the app
-def test_read_file_crops_a_long_file_to_the_word(audio, tmp_path):
+def test_read_file_decodes_and_prepare_crops_a_long_file_to_the_word(audio, tmp_path):
     import soundfile as sf
     from conftest import spoken_word
+    from textanchor.modalities.audio import speech_part
+    from textanchor.vad import PAD_S
 
     word = spoken_word("seven", SR)
+    assert len(word) < 9600
     long = np.concatenate([np.zeros(3 * SR, np.float32), word, np.zeros(SR, np.float32)])
     sf.write(tmp_path / "long.wav", long, SR)
     got = audio.read_file(str(tmp_path / "long.wav"))
-    assert len(word) * 0.5 < len(got) < len(word) + SR // 2  # the word with a little context
-    assert len(word) < 9600
+    assert len(got) == len(long)  # read_file only decodes: one cropping rule, in prepare
+    part = speech_part(got, SR, audio.cfg.seconds)
+    assert len(word) * 0.5 < len(part) <= len(word) + 2 * PAD_S * SR + 0.2 * SR  # the word and its context
+    # the long file and the bare word give the same model input, up to a shift of a few ms
+    a, b = audio.prepare([got])[0].numpy(), audio.prepare([word])[0].numpy()
+    best = max(float(np.dot(np.roll(a, d), b)) for d in range(-200, 201)) / float(np.linalg.norm(a) * np.linalg.norm(b))
+    assert best > 0.99
     sf.write(tmp_path / "short.wav", word, SR)  # within the window: returned whole, silence and all
     assert len(audio.read_file(str(tmp_path / "short.wav"))) == len(word)
     sf.write(tmp_path / "at16k.wav", spoken_word("seven", 16000), 16000)  # read at the modality's rate
