@@ -147,16 +147,16 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
             return "⚠️ Train a model first.", service.status(_sid(request))
         return service.activate(folder, session=_sid(request) or "api"), service.status(_sid(request))
 
-    def download(folder):
+    def download(folder, request: gr.Request):
         try:
-            return service.zip_checkpoint(folder) if folder else None
+            return service.zip_checkpoint(folder, session=_sid(request) or "api") if folder else None
         except ValueError as e:  # InputError: refused path or not a checkpoint
             raise gr.Error(str(e)) from None
 
     def load_model(folder, request: gr.Request):
         sid = _sid(request) or "api"
         msg = service.activate(folder, session=sid)
-        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints()))
+        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints(sid)))
 
     def card(request: gr.Request):
         return service.model_card(_sid(request))

@@ -75,7 +75,23 @@ class PathPolicy:
                              "The operator can start the app with --allow-any-path to lift this.")
         return p
 
+    def check_model_name(self, name, what: str = "text anchor model") -> None:
+        """A model named by a visitor: a Hugging Face name ("thenlper/gte-base") passes, a local
+        path (`looks_local`) must pass `check` like any other server path (else InputError)."""
+        if looks_local(name):
+            self.check(name, what)
+
     def check_all(self, paths, what: str) -> None:
         """check() every path (e.g. the files a CSV manifest names)."""
         for p in paths:
             self.check(p, what)
+
+
+def looks_local(name) -> bool:
+    """Whether a model name is a server path rather than a hub name: absolute, starting with `.`
+    or `~`, or an existing folder (sentence-transformers loads a local folder before the hub)."""
+    s = str(name or "").strip()
+    if not s:
+        return False
+    p = Path(s).expanduser()
+    return p.is_absolute() or s.startswith((".", "~")) or p.is_dir()
