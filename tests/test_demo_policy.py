@@ -75,6 +75,11 @@ def test_a_run_left_from_before_is_nobodys(lanes):
             s.zip_checkpoint(old, session=who)
     assert str(old) not in s.checkpoints("alice") and str(old) not in s.checkpoints()
     assert s.zip_checkpoint(old).endswith(".zip")  # the operator (no session) may
+    for path in (old / "model.safetensors", s.runs_dir, old / ".." / "run-old"):  # nor name it as training data
+        with pytest.raises(InputError, match="not yours"):
+            recipe_from_form(DIGITS, videos=str(path), policy=s.policy_for("alice"))
+    with pytest.raises(InputError, match="not yours"):
+        recipe_from_form(DIGITS, anchor=str(old), policy=s.policy_for("alice"))
 
 
 def test_data_folder_choice_without_its_files_gives_the_pages_advice(tmp_path):

@@ -5,6 +5,7 @@ small shared CPU Space.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +40,13 @@ class PathPolicy:
 
     Args:
         roots: the allowed folders. allow_any: the operator's explicit `--allow-any-path`.
+        deny: a resolved path -> the refusal for a path under the roots that this visitor still
+            may not name (another session's training run, `DemoService.policy_for`), else None.
     """
 
     roots: list[Path] = field(default_factory=list)
     allow_any: bool = False
+    deny: Callable[[Path], str | None] | None = None
 
     def __post_init__(self):
         self.roots = [Path(r).expanduser().resolve() for r in self.roots if r]
@@ -69,6 +73,9 @@ class PathPolicy:
         if not str(path or "").strip():
             raise InputError(f"Give a {what}.")
         p = Path(str(path).strip()).expanduser()
+        why = self.deny(p.resolve()) if self.deny is not None else None
+        if why:
+            raise InputError(why)
         if not self.allowed(p):
             where = ", ".join(f"`{r}`" for r in self.roots) or "(none)"
             raise InputError(f"Refused: the {what} `{p}` is outside this app's folders ({where}). "

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .gallery import Gallery, default_cache_dir, open_gallery
@@ -235,7 +235,7 @@ class DemoService:
             elif modality == "text":
                 item = clean_text(value)
             else:
-                item, sr = self._query_item(embedder.branch(modality).modality, value)
+                item, sr = self._query_item(embedder.branch(modality).modality, value, session)
             r = run_query(embedder, gallery, modality, item, k, sr)
             return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
                               r.videos(gallery), r.rendered(gallery, embedder))
@@ -245,12 +245,12 @@ class DemoService:
             log.exception("search failed")
             return SearchView(warn(f"The search failed: {type(e).__name__}: {e}"))
 
-    def _query_item(self, modality, value):
+    def _query_item(self, modality, value, session=None):
         """A plugin modality's query: an uploaded file (Gradio's upload folder, or a folder the
         policy allows) read by the modality; a bad one is an InputError."""
         path = value.get("path") if isinstance(value, dict) else value
         if isinstance(path, (str, Path)) and str(path).strip():
-            self.policy.check(path, f"{modality.name} file")
+            self.policy_for(session).check(path, f"{modality.name} file")
         try:
             return modality.query_item(value)
         except (ValueError, OSError) as e:
@@ -330,22 +330,30 @@ class DemoService:
                   and (self.runs_dir / n / "config.json").is_file()]
         return [str(p) for p in found]
 
+    def policy_for(self, session: str | None) -> PathPolicy:
+        """The path policy for one visitor: `policy`, also refusing every path inside another
+        session's training run (see the module docstring). None: the operator's (no run check)."""
+        if session is None:
+            return self.policy
+        return replace(self.policy, deny=lambda p: self._not_theirs(p, session))
+
+    def _not_theirs(self, p: Path, session: str) -> str | None:
+        runs = self.runs_dir.expanduser().resolve()
+        if p in self.shared or not (p == runs or runs in p.parents):
+            return None
+        name = p.relative_to(runs).parts[0] if p != runs else ""
+        if name and self.run_owner.get(name) == session:
+            return None
+        return ("Refused: training runs belong to the visitor session that started them, and this one is not yours. "
+                "Shared models are the ones in the Model tab's list.")
+
     def check_folder(self, folder, session: str | None) -> Path:
-        """A checkpoint folder a visitor names, when the policy allows it and it is not another
-        session's training run (see the module docstring); else InputError.
+        """A checkpoint folder a visitor names, when `policy_for(session)` allows it; else InputError.
 
         Args: folder: str or Path. session: the visitor's session id (None: the operator; no check)."""
         if session is None:
             return Path(str(folder)).expanduser()
-        folder = self.policy.check(folder, "checkpoint folder")
-        p, runs = folder.resolve(), self.runs_dir.expanduser().resolve()
-        if p in self.shared or not (p == runs or runs in p.parents):
-            return folder
-        name = p.relative_to(runs).parts[0] if p != runs else ""
-        if not name or self.run_owner.get(name) != session:
-            raise InputError("Refused: training runs belong to the visitor session that started them, and this one "
-                             "is not yours. Shared models are the ones in the Model tab's list.")
-        return folder
+        return self.policy_for(session).check(folder, "checkpoint folder")
 
     # ------------------------------------------------------------------------ training
     def start_training(self, session: str, cfg) -> object:
@@ -389,7 +397,7 @@ class DemoService:
         session: the visitor asking (None: the operator); another session's run is refused.
 
         Raises: InputError for a refused path or a folder that is not a checkpoint."""
-        folder = self.check_folder(self.policy.check(folder, "checkpoint folder"), session)
+        folder = self.policy_for(session).check(folder, "checkpoint folder")
         if not (folder / "config.json").is_file():
             raise InputError(f"{folder} is not a checkpoint folder.")
         out = Path(tempfile.mkdtemp(prefix="textanchor-")) / folder.name
