@@ -71,6 +71,7 @@ import gradio as gr  # noqa: E402
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.clips import GalleryClip, ResultPlot  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
+from textanchor.demo.file_inputs import AudioInput  # noqa: E402
 from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.result_slots import EMPTY_STATUS, clear_outputs, search_outputs  # noqa: E402
@@ -127,10 +128,11 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     def train(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr, anchor, templates,
               videos, natural_video, request: gr.Request):
         try:
+            sid = _sid(request) or "api"
             cfg = recipe_from_form(data, manifest, image_enc, audio_enc, projector, loss, epochs, batch, lr,
                                    anchor, templates, data_root=service.data_dir, videos=videos,
-                                   natural_video=bool(natural_video), policy=service.policy)
-            run = service.start_training(_sid(request) or "api", cfg)
+                                   natural_video=bool(natural_video), policy=service.policy_for(sid))
+            run = service.start_training(sid, cfg)
         except (ValueError, TypeError) as e:  # InputError and bad recipe values
             yield f"⚠️ {e}", None, None, None, None
             return
@@ -147,16 +149,16 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
             return "⚠️ Train a model first.", service.status(_sid(request))
         return service.activate(folder, session=_sid(request) or "api"), service.status(_sid(request))
 
-    def download(folder):
+    def download(folder, request: gr.Request):
         try:
-            return service.zip_checkpoint(folder) if folder else None
+            return service.zip_checkpoint(folder, session=_sid(request) or "api") if folder else None
         except ValueError as e:  # InputError: refused path or not a checkpoint
             raise gr.Error(str(e)) from None
 
     def load_model(folder, request: gr.Request):
         sid = _sid(request) or "api"
         msg = service.activate(folder, session=sid)
-        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints()))
+        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints(sid)))
 
     def card(request: gr.Request):
         return service.model_card(_sid(request))
@@ -190,7 +192,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                             photo = PhotoInput(label="A photo of one handwritten digit", height=180,
                                              sources=["upload", "clipboard"], elem_id="photo-in")
                             photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")
-                        audio = gr.Audio(label="Say a digit (or upload a file)", sources=["microphone", "upload"],
+                        audio = AudioInput(label="Say a digit (or upload a file)", sources=["microphone", "upload"],
                                          type="filepath", elem_id="audio-in", visible="audio" in have)
                         audio_btn = gr.Button("Search with the recording", variant="primary", visible="audio" in have)
                         plugin_boxes, plugin_inputs, plugin_btns = [], [], []

@@ -28,7 +28,7 @@ def launch_app(checkpoint, cache: Path, timeout: float = 600, env: dict | None =
 def app_cache(trained, tmp_path_factory):
     """The app's cache, holding a second checkpoint (a copy of the toy one) a visitor may load."""
     cache = tmp_path_factory.mktemp("app-cache")
-    shutil.copytree(trained.checkpoint, cache / "runs" / "other")
+    shutil.copytree(trained.checkpoint, cache / "models" / "other")  # an operator's model: shared
     return cache
 
 
@@ -185,7 +185,7 @@ def test_bad_inputs_get_messages(client, tmp_path):
     assert "text reads as" in client.predict("one", 3, api_name="/search_text")[0]  # still serving
 
 
-def test_train_while_searching_then_activate(client, tmp_path):
+def test_train_while_searching_then_activate(client, app_url, tmp_path):
     job = client.submit(["Handwritten digits (scikit-learn 8x8, offline)"], None, "image_cnn", "audio_cnn", "mlp",
                         "mse_infonce", 2, 128, 3e-3, "all-MiniLM-L6-v2", "{}", api_name="/train")
     sketch = _sketch(_sketch_file(tmp_path))
@@ -203,6 +203,13 @@ def test_train_while_searching_then_activate(client, tmp_path):
     assert "reads as" in out[0] and out[1]["label"] in ("zero", "one", "two", "three", "four", "five", "six",
                                                          "seven", "eight", "nine")
     assert client.predict(checkpoint, api_name="/download").endswith(".zip")
+    from gradio_client import Client
+
+    stranger = Client(app_url, verbose=False)  # another visitor cannot take this session's run
+    assert "not yours" in stranger.predict(checkpoint, api_name="/activate")[0]
+    assert "not yours" in stranger.predict(checkpoint, api_name="/load_checkpoint")[0]
+    with pytest.raises(Exception, match="not yours"):
+        stranger.predict(checkpoint, api_name="/download")
 
 
 def test_pick_and_map(client):
@@ -227,7 +234,7 @@ def test_two_visitors_models_stay_apart(app_url, app_cache, trained):
     from gradio_client import Client
 
     alice, bob = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    other = str(app_cache / "runs" / "other")
+    other = str(app_cache / "models" / "other")
     msg, banner = alice.predict(other, api_name="/load_checkpoint")[:2]
     assert msg.startswith("✅") and other in banner and "(your own)" in banner
     assert other in alice.predict(api_name="/status")
@@ -287,7 +294,9 @@ def test_the_offline_gallery_is_real_data(app_url):
 def test_api_callers_get_validation_messages(client):
     with pytest.raises(Exception, match="(?s)Expected a `float`.*'abc'"):
         client.predict("seven", "abc", api_name="/search_text")
-    with pytest.raises(Exception, match="meta"):  # a plain path instead of handle_file(path)
-        client.predict("/etc/passwd", 3, api_name="/search_audio")
+    for api in ("/search_audio", "/search_sketch"):  # a plain path instead of handle_file(path)
+        with pytest.raises(Exception, match="must be sent as a file.*handle_file") as e:
+            client.predict("/etc/passwd", 3, api_name=api)
+        assert "validation error" not in str(e.value)
     with pytest.raises(Exception, match="not in the list of choices"):
         client.predict("nope", "2-D", api_name="/map")

@@ -18,10 +18,12 @@ DIGITS = ["Handwritten digits (scikit-learn 8x8, offline)"]
 
 @pytest.fixture(scope="module")
 def lanes(trained, anchor, tmp_path_factory):
-    """A service whose cache holds a second checkpoint (a copy of the toy one)."""
+    """A service whose cache holds a second checkpoint (a copy of the toy one) outside runs/, and
+    a run left in runs/ from before a restart (nobody's)."""
     cache = tmp_path_factory.mktemp("cache")
-    other = cache / "runs" / "other"
+    other = cache / "models" / "other"
     shutil.copytree(trained.checkpoint, other)
+    shutil.copytree(trained.checkpoint, cache / "runs" / "run-old")
     s = DemoService(trained.checkpoint, cache_dir=cache, download=False, anchor=anchor, sources=SMALL_SOURCES,
                     limits=Limits(max_epochs=5, max_batch=64, runs_per_visitor=1, max_minutes=2), background_maps=False)
     return s, other
@@ -46,6 +48,47 @@ def test_server_paths_outside_the_apps_folders_are_refused(lanes, path):
     assert msg.startswith("⚠️") and "Refused" in msg and "--allow-any-path" in msg
     with pytest.raises(InputError, match="Refused"):
         s.zip_checkpoint(path)
+
+
+@pytest.mark.parametrize("folder", ["/etc", "/root", "~", "../..", "/tmp/../etc"])
+def test_a_local_anchor_folder_passes_the_path_policy(lanes, folder):
+    s, _ = lanes
+    with pytest.raises(InputError, match="Refused: the text anchor model .* outside this app's folders"):
+        recipe_from_form(DIGITS, anchor=folder, policy=s.policy)
+
+
+def test_a_hub_anchor_name_is_still_a_name(lanes, monkeypatch, tmp_path):
+    s, _ = lanes
+    monkeypatch.chdir(tmp_path)  # no local folder of that name
+    assert recipe_from_form(DIGITS, anchor="thenlper/gte-base", policy=s.policy).anchor == "thenlper/gte-base"
+    (tmp_path / "thenlper" / "gte-base").mkdir(parents=True)  # now it names a local folder, outside the app's
+    with pytest.raises(InputError, match="Refused"):
+        recipe_from_form(DIGITS, anchor="thenlper/gte-base", policy=s.policy)
+
+
+def test_a_run_left_from_before_is_nobodys(lanes):
+    s, _ = lanes
+    old = s.runs_dir / "run-old"
+    for who in ("alice", "api"):
+        assert "belong to the visitor session" in s.activate(old, session=who)
+        with pytest.raises(InputError, match="not yours"):
+            s.zip_checkpoint(old, session=who)
+    assert str(old) not in s.checkpoints("alice") and str(old) not in s.checkpoints()
+    assert s.zip_checkpoint(old).endswith(".zip")  # the operator (no session) may
+    for path in (old / "model.safetensors", s.runs_dir, old / ".." / "run-old"):  # nor name it as training data
+        with pytest.raises(InputError, match="not yours"):
+            recipe_from_form(DIGITS, videos=str(path), policy=s.policy_for("alice"))
+    with pytest.raises(InputError, match="not yours"):
+        recipe_from_form(DIGITS, anchor=str(old), policy=s.policy_for("alice"))
+
+
+def test_data_folder_choice_without_its_files_gives_the_pages_advice(tmp_path):
+    for choice in ("MNIST handwritten digits (data folder)", "Spoken digits (FSDD, data folder)"):
+        with pytest.raises(InputError) as e:
+            recipe_from_form([choice], data_root=str(tmp_path))
+        msg = str(e.value)
+        assert "--download" not in msg and str(tmp_path) in msg
+        assert "Handwritten digits (scikit-learn 8x8, offline)" in msg and "--data" in msg
 
 
 def test_links_cannot_escape_an_allowed_folder(tmp_path):
@@ -87,3 +130,12 @@ def test_run_limits_and_runs_per_visitor(lanes):
     with pytest.raises(InputError, match="1 training runs per visitor"):
         s.start_training("dave", cfg)
     assert "carol" not in s.run_counts  # refused runs are not counted
+    # the run is dave's: another session can neither load, download nor list it
+    assert (run.out_dir / "config.json").is_file()
+    assert "not yours" in s.activate(run.out_dir, session="erin")
+    with pytest.raises(InputError, match="not yours"):
+        s.zip_checkpoint(str(run.out_dir) + "/.", session="erin")
+    assert str(run.out_dir) not in s.checkpoints("erin") and str(run.out_dir) in s.checkpoints("dave")
+    mine = s.activate(run.out_dir, session="dave")  # loads (this test's fixed gallery wants audio, so it stops there)
+    assert "Refused" not in mine and "not yours" not in mine and "Could not load" in mine
+    assert s.zip_checkpoint(run.out_dir, session="dave").endswith(".zip")

@@ -268,3 +268,30 @@ def test_plugin_modality_gallery_source_train_choice_and_marker(monkeypatch):
     assert data_choices()["sniffs (smell data set)"] == ("smell", "sniffs", {})
     shapes = symbols({"image", "audio", "smell"})
     assert shapes["image"] == SYMBOLS["image"] and shapes["smell"] not in SYMBOLS.values()
+
+
+def test_a_plain_path_string_to_a_file_input_gets_a_clear_message(tmp_path):
+    """API callers sending "/x.png" instead of handle_file(...) read how to send a file, not
+    pydantic's "1 validation error for EditorData"."""
+    import gradio as gr
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    from textanchor.demo.file_inputs import AudioInput
+    from textanchor.demo.picture_input import PictureSketchpad
+
+    with gr.Blocks() as demo:
+        sketch, audio, out = PictureSketchpad(type="numpy"), AudioInput(type="filepath"), gr.Textbox()
+        gr.Button().click(lambda s: str(s is not None), sketch, out, api_name="sketch")
+        gr.Button().click(lambda a: str(a is not None), audio, out, api_name="audio")
+    demo.queue().launch(prevent_thread_lock=True, show_error=True, quiet=True)
+    try:
+        client = Client(demo.local_url, verbose=False)
+        for api, what in (("/sketch", "sketch or picture"), ("/audio", "recording")):
+            with pytest.raises(Exception) as e:
+                client.predict(str(tmp_path / "x.png"), api_name=api)
+            assert f"The {what} must be sent as a file" in str(e.value) and "validation error" not in str(e.value)
+        Image.new("L", (28, 28), 255).save(tmp_path / "x.png")
+        assert client.predict(handle_file(str(tmp_path / "x.png")), api_name="/sketch") == "True"  # a file still works
+    finally:
+        demo.close()

@@ -12,6 +12,8 @@ import gradio as gr
 from gradio.components.image_editor import EditorData
 from pydantic import ConfigDict, model_validator
 
+from .file_inputs import refuse_plain_path
+
 EDITOR_KEYS = {"background", "layers", "composite", "id"}
 
 
@@ -23,6 +25,7 @@ class EditorDataOrPicture(EditorData):
     @model_validator(mode="before")
     @classmethod
     def _bare_file(cls, value):
+        refuse_plain_path(value, "sketch or picture")
         if isinstance(value, dict) and "path" in value and not EDITOR_KEYS & set(value):
             return {"background": value, "layers": [], "composite": value}
         return value

@@ -5,6 +5,7 @@ small shared CPU Space.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +40,13 @@ class PathPolicy:
 
     Args:
         roots: the allowed folders. allow_any: the operator's explicit `--allow-any-path`.
+        deny: a resolved path -> the refusal for a path under the roots that this visitor still
+            may not name (another session's training run, `DemoService.policy_for`), else None.
     """
 
     roots: list[Path] = field(default_factory=list)
     allow_any: bool = False
+    deny: Callable[[Path], str | None] | None = None
 
     def __post_init__(self):
         self.roots = [Path(r).expanduser().resolve() for r in self.roots if r]
@@ -69,13 +73,32 @@ class PathPolicy:
         if not str(path or "").strip():
             raise InputError(f"Give a {what}.")
         p = Path(str(path).strip()).expanduser()
+        why = self.deny(p.resolve()) if self.deny is not None else None
+        if why:
+            raise InputError(why)
         if not self.allowed(p):
             where = ", ".join(f"`{r}`" for r in self.roots) or "(none)"
             raise InputError(f"Refused: the {what} `{p}` is outside this app's folders ({where}). "
                              "The operator can start the app with --allow-any-path to lift this.")
         return p
 
+    def check_model_name(self, name, what: str = "text anchor model") -> None:
+        """A model named by a visitor: a Hugging Face name ("thenlper/gte-base") passes, a local
+        path (`looks_local`) must pass `check` like any other server path (else InputError)."""
+        if looks_local(name):
+            self.check(name, what)
+
     def check_all(self, paths, what: str) -> None:
         """check() every path (e.g. the files a CSV manifest names)."""
         for p in paths:
             self.check(p, what)
+
+
+def looks_local(name) -> bool:
+    """Whether a model name is a server path rather than a hub name: absolute, starting with `.`
+    or `~`, or an existing folder (sentence-transformers loads a local folder before the hub)."""
+    s = str(name or "").strip()
+    if not s:
+        return False
+    p = Path(s).expanduser()
+    return p.is_absolute() or s.startswith((".", "~")) or p.is_dir()

@@ -6,7 +6,13 @@ for everyone, and a visitor who loads or trains a model changes only their own b
 model (methods take a `session` id; None is the default lane). Loaded (embedder, gallery) pairs
 are shared between sessions that chose the same folder, and swapped as a whole under a lock, so
 a search that started on one model finishes on it. Server paths a visitor names go through a
-`PathPolicy`; training runs through `Limits`. No method raises for a visitor's mistake: each
+`PathPolicy`; training runs through `Limits`.
+
+A trained run belongs to the session that started it: `runs_dir` (cache/runs) is private, each
+run folder loadable, downloadable and listed only for its session (runs left from before a
+restart belong to nobody; the operator shares one by passing it as --checkpoint or copying it
+into checkpoints/). Shared by everyone: the shipped checkpoints/ folder, the operator's
+--checkpoint and anything else the policy allows outside cache/runs. No method raises for a visitor's mistake: each
 returns a message for the page instead.
 """
 from __future__ import annotations
@@ -18,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .gallery import Gallery, default_cache_dir, open_gallery
@@ -88,6 +94,8 @@ class DemoService:
         self._swap = threading.Lock()
         self.runs: dict[str, object] = {}  # session id -> its latest TrainingRun
         self.run_counts: dict[str, int] = {}  # session id -> runs started
+        self.run_owner: dict[str, str] = {}  # run folder name under runs_dir -> the session that started it
+        self.shared = {Path(checkpoint).expanduser().resolve()} if checkpoint is not None else set()
         if checkpoint is not None:
             self.activate(checkpoint)
 
@@ -131,7 +139,7 @@ class DemoService:
         t0 = time.time()
         try:
             if session is not None:
-                self.policy.check(folder, "checkpoint folder")
+                self.check_folder(folder, session)
             embedder, gallery = self._load(folder, progress)
         except InputError as e:
             return warn(str(e))
@@ -227,7 +235,7 @@ class DemoService:
             elif modality == "text":
                 item = clean_text(value)
             else:
-                item, sr = self._query_item(embedder.branch(modality).modality, value)
+                item, sr = self._query_item(embedder.branch(modality).modality, value, session)
             r = run_query(embedder, gallery, modality, item, k, sr)
             return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
                               r.videos(gallery), r.rendered(gallery, embedder))
@@ -237,12 +245,12 @@ class DemoService:
             log.exception("search failed")
             return SearchView(warn(f"The search failed: {type(e).__name__}: {e}"))
 
-    def _query_item(self, modality, value):
+    def _query_item(self, modality, value, session=None):
         """A plugin modality's query: an uploaded file (Gradio's upload folder, or a folder the
         policy allows) read by the modality; a bad one is an InputError."""
         path = value.get("path") if isinstance(value, dict) else value
         if isinstance(path, (str, Path)) and str(path).strip():
-            self.policy.check(path, f"{modality.name} file")
+            self.policy_for(session).check(path, f"{modality.name} file")
         try:
             return modality.query_item(value)
         except (ValueError, OSError) as e:
@@ -314,11 +322,38 @@ class DemoService:
                   "class_names": cfg.get("class_names"), "created": cfg.get("created")}
         return recipe, metrics, history
 
-    def checkpoints(self) -> list[str]:
-        """Checkpoint folders the server knows: the shipped ones and this cache's trained runs."""
-        found = [p.parent for root in (DEFAULT_CHECKPOINT.parent, self.runs_dir) if root.is_dir()
-                 for p in sorted(root.glob("*/config.json"))]
+    def checkpoints(self, session: str | None = None) -> list[str]:
+        """Checkpoint folders a session may load: the shipped ones, the operator's and its own runs."""
+        found = [p.parent for p in sorted(DEFAULT_CHECKPOINT.parent.glob("*/config.json"))]
+        found += [f for f in self.shared if f not in found and (f / "config.json").is_file()]
+        found += [self.runs_dir / n for n, who in self.run_owner.items() if who == session and session is not None
+                  and (self.runs_dir / n / "config.json").is_file()]
         return [str(p) for p in found]
+
+    def policy_for(self, session: str | None) -> PathPolicy:
+        """The path policy for one visitor: `policy`, also refusing every path inside another
+        session's training run (see the module docstring). None: the operator's (no run check)."""
+        if session is None:
+            return self.policy
+        return replace(self.policy, deny=lambda p: self._not_theirs(p, session))
+
+    def _not_theirs(self, p: Path, session: str) -> str | None:
+        runs = self.runs_dir.expanduser().resolve()
+        if p in self.shared or not (p == runs or runs in p.parents):
+            return None
+        name = p.relative_to(runs).parts[0] if p != runs else ""
+        if name and self.run_owner.get(name) == session:
+            return None
+        return ("Refused: training runs belong to the visitor session that started them, and this one is not yours. "
+                "Shared models are the ones in the Model tab's list.")
+
+    def check_folder(self, folder, session: str | None) -> Path:
+        """A checkpoint folder a visitor names, when `policy_for(session)` allows it; else InputError.
+
+        Args: folder: str or Path. session: the visitor's session id (None: the operator; no check)."""
+        if session is None:
+            return Path(str(folder)).expanduser()
+        return self.policy_for(session).check(folder, "checkpoint folder")
 
     # ------------------------------------------------------------------------ training
     def start_training(self, session: str, cfg) -> object:
@@ -345,6 +380,7 @@ class DemoService:
         except InputError:
             e = None
         anchor = e.anchor if e is not None and TextAnchor.canonical(cfg.anchor) == e.anchor_name else None
+        self.run_owner[out.name] = session  # before it starts: the folder is never anyone else's
         run = self.runs[session] = TrainingRun(cfg, out, anchor=anchor).start()
         self.run_counts[session] = self.run_counts.get(session, 0) + 1
         return run
@@ -356,11 +392,12 @@ class DemoService:
         run.stop()
         return "Stopping after the current step; the model trained so far is evaluated and saved."
 
-    def zip_checkpoint(self, folder) -> str:
+    def zip_checkpoint(self, folder, session: str | None = None) -> str:
         """A zip of a checkpoint folder under the allowed folders, for download. Returns its path.
+        session: the visitor asking (None: the operator); another session's run is refused.
 
         Raises: InputError for a refused path or a folder that is not a checkpoint."""
-        folder = self.policy.check(folder, "checkpoint folder")
+        folder = self.policy_for(session).check(folder, "checkpoint folder")
         if not (folder / "config.json").is_file():
             raise InputError(f"{folder} is not a checkpoint folder.")
         out = Path(tempfile.mkdtemp(prefix="textanchor-")) / folder.name

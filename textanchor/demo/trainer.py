@@ -29,6 +29,25 @@ DATA_CHOICES = {
     "Synthetic speech (eSpeak NG, offline)": ("audio", "espeak", {}),
 }
 
+FOLDER_DATA = ("mnist", "fsdd")  # choices read from the operator's data folder, never downloaded here
+OFFLINE_CHOICES = [c for c, (_, n, _) in DATA_CHOICES.items() if n not in FOLDER_DATA]
+
+
+def _check_folder_data(choice: str, name: str, data_root) -> None:
+    """InputError with the page's advice (not the CLI's `--download`) when a data-folder choice's
+    files are not on the server. The run reads `data_root/<name>`, or without one
+    `$TEXTANCHOR_DATA/<name>`, else `./data/<name>` (`data.datasets.default_root`)."""
+    from ..data import DataError, load_dataset
+    from ..data.datasets import default_root
+
+    root = Path(data_root) / name if data_root else default_root(name)
+    try:
+        load_dataset(name, root=str(root), split="test", limit=1)
+    except (DataError, OSError, ValueError):
+        raise InputError(f"\u201c{choice}\u201d needs its files in {root} on this server, and they are not there. "
+                         f"Choices that work without them: {', '.join(OFFLINE_CHOICES)}; or upload a CSV manifest. "
+                         "The operator provides the data folder (app.py --data DIR or TEXTANCHOR_DATA, holding "
+                         f"{name}/).") from None
 
 
 def data_choices() -> dict[str, tuple[str, str, dict]]:
@@ -102,6 +121,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
 
     from ..modalities import MODALITIES
 
+    if policy is not None:  # a local folder is read as a model: the same rule as every server path
+        policy.check_model_name(anchor)
     specs: dict[str, list[DataSpec]] = {}
     choices = data_choices()
     for choice in data or []:
@@ -109,6 +130,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
             raise InputError(f"Unknown data choice {choice!r}.")
         modality, name, options = choices[choice]
         specs.setdefault(modality, []).append(DataSpec(name, dict(options)))
+        if name in FOLDER_DATA:
+            _check_folder_data(choice, name, data_root)
     if manifest:
         if policy is not None:  # it names files on the server: vet them before opening any
             from ..data.manifest import listed_paths
