@@ -177,10 +177,17 @@ def _search(a) -> int:
     from .index_faiss import load_index
     from .pipeline import Embedder
 
+    from .demo.inputs import clean_text
+
+    # Queries are checked before anything loads, as the app checks them: an empty text, a path
+    # that does not exist (a typo, named in full, not "could not read" it).
+    text = clean_text(a.text) if a.text is not None else None
+    if text is None and not Path(a.file).is_file():
+        raise ValueError(f"{Path(a.file).resolve()} does not exist (or is not a file).")
     index = load_index(a.index)  # exact or FAISS, as saved
     emb = Embedder.from_checkpoint(a.checkpoint)
-    if a.text is not None:
-        q = emb.embed("text", [a.text])[0]
+    if text is not None:
+        q = emb.embed("text", [text])[0]
     else:  # checked as the app checks an upload: a recording without speech is refused
         m = emb.modality_of_file(a.file)
         item, sr = emb.branch(m).modality.query_item(a.file)
@@ -201,6 +208,13 @@ def _bench(a) -> int:
                     checkpoint=a.checkpoint)
     print(f"wrote {Path(a.out) / 'results.md'} and results.json ({res['meta/wall_seconds'] / 60:.1f} min)")
     return 0
+
+
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = s.add_mutually_exclusive_group(required=True)
     q.add_argument("--text")
     q.add_argument("--file")
-    s.add_argument("-k", type=int, default=10)
+    s.add_argument("-k", type=_positive_int, default=10, help="results to show (at least 1)")
     s.add_argument("--modality", help="only results of this modality")
     s.set_defaults(fn=_search)
 
