@@ -27,3 +27,56 @@ def test_search_file_refuses_no_speech_and_searches_a_word(trained, tmp_path, ca
     assert main(["search", "--index", str(idx), "--checkpoint", ck, "--file", str(word), "-k", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("query zero-shot:") and "word.wav" in out[1]
+
+
+def _png_header(path, width: int, height: int) -> None:
+    """A grey PNG that declares width x height pixels and holds one empty row: enough for a
+    reader that checks the size from the header before decoding."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1)))
+                     + chunk(b"IEND", b""))
+
+
+def test_search_refuses_bad_queries_with_clear_messages(trained, tmp_path, capsys):
+    import warnings
+
+    import pytest
+    from PIL import Image
+
+    ck = str(trained.checkpoint)
+    word = tmp_path / "word.wav"
+    sf.write(word, spoken_word("three", 16000), 16000)
+    idx = tmp_path / "index"
+    assert main(["embed", "--checkpoint", ck, "--out", str(idx), str(word)]) == 0
+    capsys.readouterr()
+    search = ["search", "--index", str(idx), "--checkpoint", ck]
+
+    missing = tmp_path / "nonexistent.wav"
+    assert main([*search, "--file", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {missing.resolve()} does not exist (or is not a file)."
+
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0, np.float32), 16000)
+    assert main([*search, "--file", str(empty)]) == 2
+    assert "The recording empty.wav is empty" in capsys.readouterr().err
+
+    assert main([*search, "--text", "  "]) == 2
+    assert capsys.readouterr().err.strip() == "error: Type a word or a sentence to search with, e.g. 'seven'."
+
+    for k in ("0", "-5"):
+        with pytest.raises(SystemExit) as e:
+            main([*search, "--text", "seven", "-k", k])
+        assert e.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+
+    huge = tmp_path / "huge.png"
+    _png_header(huge, 12_000, 12_000)  # 144 megapixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)  # PIL's DecompressionBombWarning used to be printed
+        assert main([*search, "--file", str(huge)]) == 2
+    assert "The picture is too large (12000x12000 px, 144 megapixels; at most 89)" in capsys.readouterr().err

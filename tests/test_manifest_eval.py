@@ -61,3 +61,36 @@ def test_manifest_naming_a_missing_file_fails_clearly(tmp_path, capsys):
     (tmp_path / "labels.csv").write_text("path,text\ngone.wav,zero\n")
     assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(tmp_path / "labels.csv")]) == 2
     assert "gone.wav" in capsys.readouterr().err
+
+
+def _golden_manifest(tmp_path, labels: dict[int, str], extra: str = "") -> Path:
+    rows = [f"{next(GOLDEN.glob(f'{d}_george_*.flac'))},{text}" for d, text in labels.items()]
+    (tmp_path / "labels.csv").write_text("path,text\n" + "\n".join(rows) + "\n" + extra)
+    return tmp_path / "labels.csv"
+
+
+def test_missing_files_name_the_cli_flag_and_the_flag_skips_them(tmp_path, capsys):
+    csv = _golden_manifest(tmp_path, {0: "zero", 1: "one"}, "gone.wav,two\n")
+    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--no-probes"]) == 2
+    err = capsys.readouterr().err
+    assert "gone.wav" in err and "--skip-missing" in err, err
+    out = tmp_path / "m.json"
+    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--skip-missing",
+                 "--split", "all", "--no-probes", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["audio/n"] == 2
+
+
+def test_labels_the_model_has_no_class_for_are_refused_by_name(tmp_path, capsys):
+    """Numerals for a model of digit words used to score 0% without a word."""
+    csv = _golden_manifest(tmp_path, {7: "7", 4: "4"})
+    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--no-probes"]) == 2
+    err = capsys.readouterr().err
+    assert "'4', '7'" in err and "'zero', 'one'" in err and "--open-vocab" in err, err
+
+
+def test_some_unknown_labels_are_named_in_a_warning(tmp_path, capsys):
+    csv = _golden_manifest(tmp_path, {7: "seven", 4: "cat"})
+    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--split", "all",
+                 "--no-probes"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: labels the model has no class for (audio: 'cat')") and "'nine'" in err, err

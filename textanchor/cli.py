@@ -84,7 +84,7 @@ def _eval_sets(a, embedder) -> dict:
     if a.espeak:
         specs.append(("espeak", {}))
     for m in a.manifest or []:
-        specs.append(("manifest", {"csv_path": m}))
+        specs.append(("manifest", {"csv_path": m, "skip_missing": a.skip_missing}))
     specs += dataset_specs(a)
     if not specs:
         raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak, --manifest "
@@ -101,11 +101,20 @@ def _eval_sets(a, embedder) -> dict:
 
 
 def _evaluate(a) -> int:
-    from .evaluate import evaluate_checkpoint
+    from .evaluate import describe_unknown, evaluate_checkpoint, unknown_labels
     from .pipeline import Embedder
 
     emb = Embedder.from_checkpoint(a.checkpoint)
     sets = _eval_sets(a, emb)
+    unknown = unknown_labels(emb.class_names, sets)
+    # A set sharing no label with the model (numerals "7" for a model of "seven") would score
+    # ~0% without a word; scoring new classes through the text anchor is asked for explicitly.
+    if unknown and not a.open_vocab:
+        if any(set(unknown[m]) == set(sets[m].class_names) for m in unknown):
+            raise ValueError(f"nothing to score: {describe_unknown(emb.class_names, unknown)}. Relabel the data "
+                             "with those class names, or pass --open-vocab to score new classes by their text.")
+        print(f"warning: {describe_unknown(emb.class_names, unknown)}; they are scored as new classes by their "
+              "text (open vocabulary), so expect them to count as mostly wrong.", file=sys.stderr)
     report = evaluate_checkpoint(emb, sets, probes=not a.no_probes)
     text = json.dumps(report, indent=1, sort_keys=True)
     if a.json:
@@ -168,10 +177,17 @@ def _search(a) -> int:
     from .index_faiss import load_index
     from .pipeline import Embedder
 
+    from .demo.inputs import clean_text
+
+    # Queries are checked before anything loads, as the app checks them: an empty text, a path
+    # that does not exist (a typo, named in full, not "could not read" it).
+    text = clean_text(a.text) if a.text is not None else None
+    if text is None and not Path(a.file).is_file():
+        raise ValueError(f"{Path(a.file).resolve()} does not exist (or is not a file).")
     index = load_index(a.index)  # exact or FAISS, as saved
     emb = Embedder.from_checkpoint(a.checkpoint)
-    if a.text is not None:
-        q = emb.embed("text", [a.text])[0]
+    if text is not None:
+        q = emb.embed("text", [text])[0]
     else:  # checked as the app checks an upload: a recording without speech is refused
         m = emb.modality_of_file(a.file)
         item, sr = emb.branch(m).modality.query_item(a.file)
@@ -192,6 +208,13 @@ def _bench(a) -> int:
                     checkpoint=a.checkpoint)
     print(f"wrote {Path(a.out) / 'results.md'} and results.json ({res['meta/wall_seconds'] / 60:.1f} min)")
     return 0
+
+
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         e.add_argument("--digits", action="store_true", help="scikit-learn's 8x8 digits (offline)")
         e.add_argument("--espeak", action="store_true", help="eSpeak NG synthetic spoken digits (offline)")
         e.add_argument("--manifest", action="append", help="CSV with path,text (repeatable)")
+        e.add_argument("--skip-missing", action="store_true", help="--manifest: leave out listed files that do not exist")
         e.add_argument("--split", choices=["test", "all"], default="test",
                        help="test: held-out part only; all: every file given (e.g. a new speaker)")
         e.add_argument("--holdout", choices=["official", "speaker"], default="official", help="FSDD split")
@@ -235,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "evaluate":
             e.add_argument("--json", help="write the metrics here (keys documented in the README)")
             e.add_argument("--no-probes", action="store_true", help="skip the logistic-regression probes")
+            e.add_argument("--open-vocab", action="store_true",
+                           help="score labels the model has no class for through its text anchor (else refused)")
         else:
             e.add_argument("files", nargs="*", help="image or audio files")
             e.add_argument("--out", required=True, help="index folder to write (with --corpus: the shard folder)")
@@ -256,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = s.add_mutually_exclusive_group(required=True)
     q.add_argument("--text")
     q.add_argument("--file")
-    s.add_argument("-k", type=int, default=10)
+    s.add_argument("-k", type=_positive_int, default=10, help="results to show (at least 1)")
     s.add_argument("--modality", help="only results of this modality")
     s.set_defaults(fn=_search)
 

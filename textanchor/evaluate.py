@@ -25,6 +25,24 @@ def evaluate_model(model, eval_sets: dict[str, ItemSet], class_emb: torch.Tensor
     return evaluation_report(emb, lab, class_emb.numpy(), probes=probes, seed=seed)
 
 
+def unknown_labels(class_names, eval_sets: dict[str, ItemSet]) -> dict[str, list[str]]:
+    """{modality: labels of its set that are not among `class_names`} (modalities with none
+    left out). Such labels are scored open-vocabulary by `evaluate_checkpoint`: a numeral "7"
+    for a model of digit words is a new class, so its items almost never count as right."""
+    known = set(class_names)
+    out = {m: [n for n in s.class_names if n not in known] for m, s in eval_sets.items() if len(s)}
+    return {m: v for m, v in out.items() if v}
+
+
+def describe_unknown(class_names, unknown: dict[str, list[str]], show: int = 10) -> str:
+    """One message naming the unknown labels and the model's classes (up to `show` of each)."""
+    def brief(names):
+        names = list(names)
+        return ", ".join(map(repr, names[:show])) + (f" and {len(names) - show} more" if len(names) > show else "")
+    parts = "; ".join(f"{m}: {brief(v)}" for m, v in unknown.items())
+    return f"labels the model has no class for ({parts}); its classes are {brief(class_names)}"
+
+
 def evaluate_checkpoint(embedder, eval_sets: dict[str, ItemSet], probes: bool = True, seed: int = 0) -> dict[str, float]:
     """Flat metrics for a loaded checkpoint (`textanchor.pipeline.Embedder`).
 

@@ -27,6 +27,10 @@ class AudioTooLong(DataError):
     """A file longer than the caller allows, found from its header (or while decoding)."""
 
 
+class EmptyAudio(DataError):
+    """A readable audio file that holds no samples (a recording stopped at once)."""
+
+
 def to_mono(wave: np.ndarray) -> np.ndarray:
     """Average the channels of a wave into one float32 channel.
 
@@ -230,7 +234,7 @@ def _decode_av(path: Path, max_seconds: float | None) -> tuple[np.ndarray, int]:
                 raise _not_audio(path, exc) from None
             # A truncated upload: keep what decoded, as players do.
     if not planes or sr <= 0:
-        raise DataError(f"audio file holds no samples: {path}")
+        raise EmptyAudio(f"audio file holds no samples: {path}")
     return np.concatenate(planes, axis=1).T.astype(np.float32), sr  # (T, C)
 
 
@@ -268,7 +272,7 @@ def read_audio(path, sample_rate: int | None = None, max_seconds: float | None =
     except (sf.LibsndfileError, RuntimeError, TypeError):
         wave, sr = _decode_av(path, max_seconds)
     if wave.shape[0] == 0:
-        raise DataError(f"audio file holds no samples: {path}")
+        raise EmptyAudio(f"audio file holds no samples: {path}")
     wave = to_mono(wave)
     if sample_rate is not None and sample_rate != sr:
         wave, sr = resample(wave, sr, sample_rate), int(sample_rate)

@@ -122,7 +122,7 @@ def check_missing(csv_path, missing: list, skip_missing: bool) -> None:
     """Raise DataError naming the listed files that do not exist, unless `skip_missing`."""
     if missing and not skip_missing:
         raise DataError(f"{csv_path}: {len(missing)} listed file(s) missing, e.g. "
-                        f"{', '.join(map(str, missing[:SHOW_MISSING]))}. Fix the paths or pass skip_missing=True.")
+                        f"{', '.join(map(str, missing[:SHOW_MISSING]))}. Fix the paths, or leave them out (the CLI's --skip-missing; skip_missing=True in Python).")
 
 
 @DATASETS.register("manifest")

@@ -97,7 +97,7 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S) -> tuple[np.ndar
         InputError: no audio, not audio, too short, too long, or no speech heard.
     """
     from ..data import DataError
-    from ..data.audio_io import ACCEPTED_FORMATS, AudioTooLong, read_audio, to_mono
+    from ..data.audio_io import ACCEPTED_FORMATS, AudioTooLong, EmptyAudio, read_audio, to_mono
     from ..modalities.audio import audio_problem
     from ..vad import NoSpeech, crop_to_speech
 
@@ -105,8 +105,12 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S) -> tuple[np.ndar
         raise InputError("Record a spoken digit with the microphone, or upload an audio file.")
     if isinstance(value, (str, Path)):
         path = Path(value)
+        if not path.is_file():
+            raise InputError(f"{path.resolve()} does not exist (or is not a file).")
         try:
             wave, sr = read_audio(path, max_seconds=max_seconds)
+        except EmptyAudio:
+            raise InputError(f"The recording {path.name} is empty (it holds no sound); record or upload a spoken digit.") from None
         except AudioTooLong as e:
             raise InputError(f"The recording is too long ({e}); say one digit, under {max_seconds:.0f} s.") from None
         except DataError:

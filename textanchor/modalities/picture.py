@@ -12,6 +12,7 @@ area resampling): fast enough that MNIST's 60,000 training digits take the same 
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -46,11 +47,22 @@ def load_picture(source) -> np.ndarray:
     if isinstance(source, np.ndarray):
         return source
     try:
-        im = source if isinstance(source, Image.Image) else Image.open(Path(source) if isinstance(source, str) else source)
+        with warnings.catch_warnings():  # the size is checked below, with a message, not a warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = source if isinstance(source, Image.Image) else Image.open(Path(source) if isinstance(source, str) else source)
+        # Only the header is read so far; PIL's decompression-bomb limit (~89 megapixels) keeps
+        # a huge picture from being decoded into gigabytes.
+        if Image.MAX_IMAGE_PIXELS and im.width * im.height > Image.MAX_IMAGE_PIXELS:
+            raise NoDigitError(f"The picture is too large ({im.width}x{im.height} px, {im.width * im.height / 1e6:.0f} "
+                               f"megapixels; at most {Image.MAX_IMAGE_PIXELS / 1e6:.0f}). Scale it down or crop it to the digit.")
         im = ImageOps.exif_transpose(im)
         has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
         mode = "RGBA" if has_alpha else ("L" if im.mode in ("L", "1", "I", "I;16", "F") else "RGB")
         return np.asarray(im.convert(mode))
+    except NoDigitError:
+        raise
+    except Image.DecompressionBombError as e:  # over twice the limit: PIL refuses at open
+        raise NoDigitError(f"The picture is too large ({e}). Scale it down or crop it to the digit.") from None
     except (OSError, ValueError, SyntaxError) as e:
         name = Path(str(source)).name if isinstance(source, (str, Path)) else "the upload"
         raise NoDigitError(f"Could not read {name} as a picture ({e}); use a PNG or JPEG.") from None
