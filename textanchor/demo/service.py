@@ -31,7 +31,7 @@ from .gallery import Gallery, default_cache_dir, open_gallery
 from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
 from .maps import precompute, three_d_method
 from .policy import DEFAULT_CHECKPOINT, Limits, PathPolicy
-from .search import QueryResult, run_query
+from .search import QueryResult, query_noun, run_query
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ class DemoService:
                 item = clean_text(value)
             else:
                 item, sr = self._query_item(embedder.branch(modality).modality, value, session)
-            r = run_query(embedder, gallery, modality, item, k, sr)
+            r = run_query(embedder, gallery, modality, item, k, sr, noun=query_noun(modality, value))
             return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
                               r.videos(gallery), r.rendered(gallery, embedder))
         except InputError as e:
