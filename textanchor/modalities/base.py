@@ -49,7 +49,8 @@ class Modality:
         self.cfg = self.Config(**options)
 
     def config_dict(self) -> dict:
-        return asdict(self.cfg)
+        """The settings as JSON holds them (a checkpoint's config.json, a preset): tuples as lists."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.cfg).items()}
 
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one prepared item, without the batch dimension."""
