@@ -7,13 +7,17 @@ its first call in a process includes numba's JIT compilation, the second is the 
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 import argparse
 import os
 import time
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from the repository without the package installed
+
 import numpy as np
 
-from textanchor.projection import project
+from textanchor.projection import project  # noqa: E402
 
 
 def clustered(n: int, dim: int, n_cls: int = 10, seed: int = 0) -> np.ndarray:

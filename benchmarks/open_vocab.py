@@ -6,9 +6,12 @@ words, then classify held-out voices saying seen and never-trained words (see
 """
 from __future__ import annotations
 
+from pathlib import Path
 import sys
 
-from textanchor.openvocab import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from the repository without the package installed
+
+from textanchor.openvocab import main  # noqa: E402
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from the repository without the package installed
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,19 +17,22 @@ never tests on a sound it was trained on.
 """
 from __future__ import annotations
 
+import sys
 import argparse
 import json
 import math
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from the repository without the package installed
+
 import numpy as np
 
-from textanchor.data import DIGIT_NAMES, load_dataset
-from textanchor.data.video import write_video
-from textanchor.metrics import linear_probe
-from textanchor.pipeline import Embedder
-from textanchor.video import class_prototypes, embed_videos, video_report
+from textanchor.data import DIGIT_NAMES, load_dataset  # noqa: E402
+from textanchor.data.video import write_video  # noqa: E402
+from textanchor.metrics import linear_probe  # noqa: E402
+from textanchor.pipeline import Embedder  # noqa: E402
+from textanchor.video import class_prototypes, embed_videos, video_report  # noqa: E402
 
 FPS = 8
 
