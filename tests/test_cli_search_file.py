@@ -3,19 +3,28 @@ without speech is refused with the app's own message, a spoken word is searched.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from tests.conftest import spoken_word
+from conftest import spoken_word
 from textanchor.cli import main
 from textanchor.vad import NO_SPEECH
 
 
-def test_search_file_refuses_no_speech_and_searches_a_word(trained, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def indexed(trained, tmp_path_factory):
+    """(checkpoint, a spoken "three" at 16 kHz, an index holding it): built once for the module."""
+    folder = tmp_path_factory.mktemp("cli-search")
     ck = str(trained.checkpoint)
-    word = tmp_path / "word.wav"
+    word = folder / "word.wav"
     sf.write(word, spoken_word("three", 16000), 16000)
-    idx = tmp_path / "index"
+    idx = folder / "index"
     assert main(["embed", "--checkpoint", ck, "--out", str(idx), str(word)]) == 0
+    return ck, word, idx
+
+
+def test_search_file_refuses_no_speech_and_searches_a_word(indexed, tmp_path, capsys):
+    ck, word, idx = indexed
     capsys.readouterr()
 
     hiss = tmp_path / "hiss.wav"
@@ -43,17 +52,12 @@ def _png_header(path, width: int, height: int) -> None:
                      + chunk(b"IEND", b""))
 
 
-def test_search_refuses_bad_queries_with_clear_messages(trained, tmp_path, capsys):
+def test_search_refuses_bad_queries_with_clear_messages(indexed, tmp_path, capsys):
     import warnings
 
-    import pytest
     from PIL import Image
 
-    ck = str(trained.checkpoint)
-    word = tmp_path / "word.wav"
-    sf.write(word, spoken_word("three", 16000), 16000)
-    idx = tmp_path / "index"
-    assert main(["embed", "--checkpoint", ck, "--out", str(idx), str(word)]) == 0
+    ck, _, idx = indexed
     capsys.readouterr()
     search = ["search", "--index", str(idx), "--checkpoint", ck]
 

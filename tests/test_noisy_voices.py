@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import spoken_word
+from conftest import spoken_word
 from textanchor.data.noise import KINDS, active_power, add_noise, make_noise
 from textanchor.modalities.audio import AudioModality, speech_part
 from textanchor.noisy_voices import noisy_recording

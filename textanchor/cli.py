@@ -101,20 +101,14 @@ def _eval_sets(a, embedder) -> dict:
 
 
 def _evaluate(a) -> int:
-    from .evaluate import describe_unknown, evaluate_checkpoint, unknown_labels
+    from .evaluate import check_labels, evaluate_checkpoint
     from .pipeline import Embedder
 
     emb = Embedder.from_checkpoint(a.checkpoint)
     sets = _eval_sets(a, emb)
-    unknown = unknown_labels(emb.class_names, sets)
-    # A set sharing no label with the model (numerals "7" for a model of "seven") would score
-    # ~0% without a word; scoring new classes through the text anchor is asked for explicitly.
-    if unknown and not a.open_vocab:
-        if any(set(unknown[m]) == set(sets[m].class_names) for m in unknown):
-            raise ValueError(f"nothing to score: {describe_unknown(emb.class_names, unknown)}. Relabel the data "
-                             "with those class names, or pass --open-vocab to score new classes by their text.")
-        print(f"warning: {describe_unknown(emb.class_names, unknown)}; they are scored as new classes by their "
-              "text (open vocabulary), so expect them to count as mostly wrong.", file=sys.stderr)
+    warning = check_labels(emb.class_names, sets, open_vocab=a.open_vocab)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     report = evaluate_checkpoint(emb, sets, probes=not a.no_probes)
     text = json.dumps(report, indent=1, sort_keys=True)
     if a.json:

@@ -43,6 +43,27 @@ def describe_unknown(class_names, unknown: dict[str, list[str]], show: int = 10)
     return f"labels the model has no class for ({parts}); its classes are {brief(class_names)}"
 
 
+def check_labels(class_names, eval_sets: dict[str, ItemSet], open_vocab: bool = False) -> str | None:
+    """Refuse a set that shares no label with the model; warn about some unknown labels.
+
+    A set sharing no label with the model (numerals "7" for a model of "seven") would score ~0%
+    without a word, so scoring only new classes through the text anchor must be asked for.
+
+    Returns:
+        None when every label is a class (or `open_vocab`), else a warning to show the user.
+    Raises:
+        ValueError: without `open_vocab`, a set none of whose labels is a class of the model.
+    """
+    unknown = unknown_labels(class_names, eval_sets)
+    if not unknown or open_vocab:
+        return None
+    if any(set(unknown[m]) == set(eval_sets[m].class_names) for m in unknown):
+        raise ValueError(f"nothing to score: {describe_unknown(class_names, unknown)}. Relabel the data "
+                         "with those class names, or pass --open-vocab to score new classes by their text.")
+    return (f"{describe_unknown(class_names, unknown)}; they are scored as new classes by their text "
+            "(open vocabulary), so expect them to count as mostly wrong.")
+
+
 def evaluate_checkpoint(embedder, eval_sets: dict[str, ItemSet], probes: bool = True, seed: int = 0) -> dict[str, float]:
     """Flat metrics for a loaded checkpoint (`textanchor.pipeline.Embedder`).
 
