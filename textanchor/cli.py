@@ -173,19 +173,12 @@ def _search(a) -> int:
 
     from .demo.inputs import clean_text
 
-    # Queries are checked before anything loads, as the app checks them: an empty text, a path
-    # that does not exist (a typo, named in full, not "could not read" it).
+    # Queries are checked as the app checks them: an empty text here, a file (missing, silent,
+    # too large) by Embedder.embed_query_file.
     text = clean_text(a.text) if a.text is not None else None
-    if text is None and not Path(a.file).is_file():
-        raise ValueError(f"{Path(a.file).resolve()} does not exist (or is not a file).")
     index = load_index(a.index)  # exact or FAISS, as saved
     emb = Embedder.from_checkpoint(a.checkpoint)
-    if text is not None:
-        q = emb.embed("text", [text])[0]
-    else:  # checked as the app checks an upload: a recording without speech is refused
-        m = emb.modality_of_file(a.file)
-        item, sr = emb.branch(m).modality.query_item(a.file)
-        q = emb.embed(m, [item], sr)[0]
+    q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file)
     labels, probs = emb.classify(q[None])
     print(f"query zero-shot: {emb.class_names[labels[0]]} ({probs[0].max():.2f})")
     for h in index.search(q, k=a.k, modality=a.modality):

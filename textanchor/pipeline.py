@@ -92,6 +92,20 @@ class Embedder:
             vecs[idx] = self.embed(m, [br.modality.read_file(str(paths[i])) for i in idx])
         return vecs, mods
 
+    def embed_query_file(self, path: str | Path) -> np.ndarray:
+        """One query file -> (A,) vector, checked as the app checks an upload (the modality's
+        `query_item`: a recording without speech, an empty or over-large file are refused).
+
+        Raises:
+            ValueError: the file does not exist, no branch reads it, or the modality refuses it
+                (the message is meant for the user).
+        """
+        if not Path(path).is_file():
+            raise ValueError(f"{Path(path).resolve()} does not exist (or is not a file).")
+        m = self.modality_of_file(path)
+        item, sr = self.branch(m).modality.query_item(str(path))
+        return self.embed(m, [item], sr)[0]
+
     def classify(self, emb: np.ndarray, temperature: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         """Zero-shot: nearest class text. Returns (labels (N,), probabilities (N, C)), the
         probabilities a softmax over cosines at `temperature` (a confidence, not calibrated)."""
