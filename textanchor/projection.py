@@ -49,11 +49,20 @@ def _tsne(x: np.ndarray, dim: int, seed: int, perplexity: float = 30.0, n_jobs: 
     perplexity = float(min(perplexity, max(1.0, (len(x) - 1) / 3)))
     n_jobs = n_jobs or _default_threads(len(x))
     if dim == 2:
-        from openTSNE import TSNE
+        from openTSNE import TSNE, affinity, nearest_neighbors
 
+        # openTSNE's own choice of neighbour search (exact below 1,000 points, else Annoy), made
+        # here: left to choose, it imports pynndescent (a umap-learn dependency) just to check it
+        # is installed, and that import compiles numba code: ~20 s in a process with a cold numba
+        # cache, which was most of an app's first start.
+        knn_cls = nearest_neighbors.Sklearn if len(x) < 1000 else nearest_neighbors.Annoy
+        knn = knn_cls(x, k=min(len(x) - 1, int(3 * perplexity)), metric="cosine", n_jobs=n_jobs,
+                      random_state=seed)
+        aff = affinity.PerplexityBasedNN(perplexity=perplexity, knn_index=knn, n_jobs=n_jobs,
+                                         random_state=seed)
         tsne = TSNE(n_components=2, perplexity=perplexity, metric="cosine", random_state=seed,
                     n_jobs=n_jobs, **kw)
-        return np.asarray(tsne.fit(x))
+        return np.asarray(tsne.fit(x, affinities=aff))
     from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_limits
 
