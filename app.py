@@ -76,6 +76,7 @@ from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: 
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.result_slots import EMPTY_STATUS, clear_outputs, search_outputs  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
+from textanchor.demo.static_files import serve_static  # noqa: E402
 from textanchor.demo.trainer import data_choices, gpu, recipe_from_form  # noqa: E402
 from textanchor.modalities import MODALITIES, create_modality  # noqa: E402
 
@@ -403,7 +404,7 @@ service = DemoService(args.checkpoint, args.data, args.cache, download=not args.
                       allow_any_path=args.allow_any_path, warm_up=False)
 # Gallery media (written once when a gallery is built) and the example inputs are served as they
 # are: a search returns their paths and Gradio neither hashes nor copies them per answer.
-gr.set_static_paths([str(service.cache_dir / "galleries"), str(ASSETS)])
+serve_static([service.cache_dir / "galleries", ASSETS])  # and a cheap per-file check: static_files.py
 demo = build_demo(service, args.search_concurrency)
 
 if __name__ == "__main__":

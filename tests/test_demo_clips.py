@@ -23,8 +23,14 @@ def test_static_gallery_clips_are_returned_without_probing(tmp_path, monkeypatch
         sf.write(folder / "a.wav", np.zeros(800, np.float32), 8000, subtype="PCM_16")
     from gradio.data_classes import _StaticFiles
 
+    import gradio.utils as gu
+
+    from textanchor.demo import static_files
+
     monkeypatch.setattr(_StaticFiles, "all_paths", [])  # this process's static paths, restored after
-    gr.set_static_paths([str(static)])
+    monkeypatch.setattr(gu, "is_static_file", gu.is_static_file)
+    monkeypatch.setattr(static_files, "_PREFIXES", ())
+    static_files.serve_static([static])
     clip = GalleryClip(visible=False)
     assert clip.get_block_name() == "audio"  # drawn by gr.Audio's front end
     out = clip.postprocess(str(static / "a.wav"))
@@ -71,3 +77,37 @@ def test_search_outputs_update_only_slots_that_change():
     cleared = clear_outputs(Shown(1, 0))
     assert slots(cleared, "clip")[0]["visible"] is False and cleared[OUTPUTS.index("shown")] == Shown(0, 0)
     assert cleared[OUTPUTS.index("status")] == "Draw, record or type a query."
+
+
+def test_the_cheap_static_check_gives_gradios_answer(tmp_path, monkeypatch):
+    """Files under the served folders are static; a `..` out of them, a missing file, or a file
+    elsewhere is not, and those still get Gradio's own check."""
+    import gradio.utils as gu
+    from gradio.data_classes import FileData, _StaticFiles
+
+    from textanchor.demo import static_files
+
+    monkeypatch.setattr(_StaticFiles, "all_paths", [])
+    monkeypatch.setattr(gu, "is_static_file", gu.is_static_file)
+    monkeypatch.setattr(static_files, "_PREFIXES", ())
+    media, elsewhere = tmp_path / "cache" / "galleries", tmp_path / "uploads"
+    (media / "g1" / "image").mkdir(parents=True)
+    elsewhere.mkdir()
+    (media / "g1" / "image" / "0.png").write_bytes(b"png")
+    (elsewhere / "secret.txt").write_text("no")
+    (tmp_path / "cache" / "galleries-other").mkdir()
+    (tmp_path / "cache" / "galleries-other" / "x.png").write_bytes(b"png")
+    assert static_files.serve_static([media]) is True
+    cases = [(media / "g1" / "image" / "0.png", True),
+             (FileData(path=str(media / "g1" / "image" / "0.png")), True),
+             (str(media / "g1" / ".." / ".." / ".." / "uploads" / "secret.txt"), False),
+             (str(media / "g1" / "image" / "missing.png"), False),
+             (str(elsewhere / "secret.txt"), False),
+             (str(tmp_path / "cache" / "galleries-other" / "x.png"), False),  # a prefix of the name, not the folder
+             (None, False), (3, False)]
+    for path, static in cases:
+        assert static_files.is_static_media(path) is static, path
+        # Gradio, with the cheap check installed, says the same as Gradio alone
+        assert gu.is_static_file(path) is gu.is_static_file.__wrapped__(path) is static, path
+    static_files.serve_static([media])  # twice: still one wrapper around Gradio's own function
+    assert gu.is_static_file.__wrapped__.__module__ == "gradio.utils"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import gradio as gr
 from gradio.data_classes import FileData
-from gradio.utils import is_static_file
+
+from .static_files import is_static_media
 
 
 _SCHEMAS: dict[type, dict] = {}
@@ -31,8 +32,8 @@ def _schema_once(cls: type, compute) -> dict:
 
 
 class GalleryClip(gr.Audio):
-    """gr.Audio that returns a static-served WAV as it is; any other value goes through
-    gr.Audio. `is_template`: the page draws it with gr.Audio's own front end."""
+    """gr.Audio that returns a WAV in the app's media folders (`static_files.serve_static`) as
+    it is; any other value goes through gr.Audio. `is_template`: the page draws it with gr.Audio's own front end."""
 
     is_template = True
 
@@ -40,7 +41,7 @@ class GalleryClip(gr.Audio):
         return _schema_once(type(self), super().api_info)
 
     def postprocess(self, value):
-        if isinstance(value, (str, Path)) and str(value).endswith(".wav") and is_static_file(value):
+        if isinstance(value, (str, Path)) and str(value).endswith(".wav") and is_static_media(value):
             return FileData(path=str(value), orig_name=Path(value).name)
         return super().postprocess(value)
 
