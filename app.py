@@ -69,7 +69,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(args.cache or default_cache_di
 import gradio as gr  # noqa: E402
 
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
-from textanchor.demo.clips import GalleryClip, ResultPlot  # noqa: E402
+from textanchor.demo.clips import GalleryClip, ResultGallery, ResultPlot  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
 from textanchor.demo.file_inputs import AudioInput  # noqa: E402
 from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: E402
@@ -214,9 +214,9 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                     with gr.Column(scale=3):
                         status = gr.Markdown(EMPTY_STATUS, elem_id="search-status", label="status")
                         zero_shot = gr.Label(label="Zero-shot label of the query", num_top_classes=3, elem_id="zero-shot")
-                        images = gr.Gallery(label="Nearest images (label · similarity)", columns=5, height=300,
+                        images = ResultGallery(label="Nearest images (label · similarity)", columns=5, height=300,
                                             elem_id="result-images")
-                        videos = gr.Gallery(label="Nearest videos (label · similarity)", columns=4, height=220,
+                        videos = ResultGallery(label="Nearest videos (label · similarity)", columns=4, height=220,
                                             elem_id="result-videos")
                         gr.Markdown("**Nearest spoken clips** (label · similarity)")
                         clips = []

@@ -111,3 +111,37 @@ def test_the_cheap_static_check_gives_gradios_answer(tmp_path, monkeypatch):
         assert gu.is_static_file(path) is gu.is_static_file.__wrapped__(path) is static, path
     static_files.serve_static([media])  # twice: still one wrapper around Gradio's own function
     assert gu.is_static_file.__wrapped__.__module__ == "gradio.utils"
+
+
+def test_result_gallery_answers_media_files_as_gr_gallery_does(tmp_path, monkeypatch):
+    """Gallery files (images and videos) come out as gr.Gallery would give them, without its
+    per-answer thread pool; anything else (an array, a file elsewhere) goes through gr.Gallery."""
+    import concurrent.futures
+
+    import gradio.utils as gu
+    from gradio.data_classes import _StaticFiles
+
+    from textanchor.demo import static_files
+    from textanchor.demo.clips import ResultGallery
+
+    monkeypatch.setattr(_StaticFiles, "all_paths", [])
+    monkeypatch.setattr(gu, "is_static_file", gu.is_static_file)
+    monkeypatch.setattr(static_files, "_PREFIXES", ())
+    media = tmp_path / "galleries"
+    media.mkdir()
+    from PIL import Image
+
+    Image.new("L", (8, 8), 255).save(media / "0.png")
+    (media / "0.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    static_files.serve_static([media])
+    value = [(str(media / "0.png"), "seven · 0.91"), (str(media / "0.mp4"), "seven · 0.88")]
+    expected = gr.Gallery().postprocess(value).model_dump()
+    pools = []
+    real_pool = concurrent.futures.ThreadPoolExecutor
+    monkeypatch.setattr("gradio.components.gallery.ThreadPoolExecutor", lambda *a, **k: pools.append(1) or real_pool(*a, **k))
+    got = ResultGallery().postprocess(value).model_dump()
+    assert got == expected and pools == []
+    assert got[0]["image"]["path"] == str(media / "0.png") and got[1]["video"]["mime_type"] == "video/mp4"
+    assert ResultGallery().postprocess([(np.zeros((4, 4, 3), np.uint8), "array")]).root[0].caption == "array"
+    assert pools == [1]  # not a media file: gr.Gallery's own path
+    assert ResultGallery().postprocess(None).root == [] and ResultGallery().get_block_name() == "gallery"
