@@ -4,7 +4,9 @@ many visitors at once, visitors during a training run, and the first maps.
     python benchmarks/space_load.py [--cache DIR] [--clients 10] [--searches 9] [--out results/space_load.json]
 
 Starts `app.py --offline` twice on a fresh cache (a first start builds the gallery and compiles
-UMAP; the second is a restart), then drives it with `gradio_client` like API users. The trivial
+UMAP; the second is a restart), then drives it with `gradio_client` like API users, and the concurrent loads also with a lean
+HTTP generator (one asyncio loop, Gradio's documented `/gradio_api/call` API), because
+gradio_client's own CPU per call competes with the server on a small machine. The trivial
 endpoint is `/status` (a string from memory): every search figure is printed next to it, as a
 ratio measured in the same run, because absolute times depend on how busy the CPU is. The
 sequential figures also give the server's CPU time per call (Linux), the figure least moved by
@@ -105,6 +107,102 @@ def concurrent(url: str, calls: list, clients: int, per_client: int) -> dict:
     return {**stats(lat), "per_s": round(len(lat) / wall, 1), "errors": len(errors), "error_examples": errors[:3]}
 
 
+# ------------------------------------------------------------------ a lean load generator
+# gradio_client spends tens of ms of CPU per call of its own (threads, its API description,
+# polling). On a Space the visitors' browsers run elsewhere; here the clients share the two cores
+# with the server, so the same load is also sent by a lean generator: one asyncio loop speaking
+# Gradio's documented HTTP API (upload, POST /gradio_api/call/<api>, read the event stream), as
+# `curl` would. Both are reported, with each one's own CPU per call.
+
+def _file_data(path: str) -> dict:
+    return {"path": path, "meta": {"_type": "gradio.FileData"}}
+
+
+async def _http_call(http, url: str, api: str, make_args, session: str) -> None:
+    """One search as a browser makes it: its files uploaded first, then the call and its answer."""
+    args = await make_args(http, url)
+    r = await http.post(f"{url}gradio_api/call/{api.lstrip('/')}", json={"data": args, "session_hash": session})
+    r.raise_for_status()
+    r = await http.get(f"{url}gradio_api/call/{api.lstrip('/')}/{r.json()['event_id']}")
+    r.raise_for_status()
+    if "event: complete" not in r.text:
+        raise RuntimeError(r.text[-300:])
+
+
+def http_queries(tmp: Path) -> list:
+    """The search calls of `queries` for the lean generator: [(make_args, api)], where
+    make_args(http, url) uploads the call's files (every call uploads its own, as a page does)."""
+    import soundfile as sf  # noqa: F401 - the same inputs as `queries`
+    from PIL import Image
+
+    png = tmp / "one-http.png"
+    img = np.full((280, 280), 255, np.uint8)
+    img[40:240, 130:150] = 0
+    Image.fromarray(img).save(png)
+    wav = ROOT / "assets" / "speech_seven.wav"
+
+    async def upload(http, url, path: Path) -> dict:
+        with open(path, "rb") as f:
+            r = await http.post(f"{url}gradio_api/upload", files={"files": (path.name, f.read())})
+        r.raise_for_status()
+        return _file_data(r.json()[0])
+
+    async def text(http, url):
+        return ["seven", 6]
+
+    async def audio(http, url):
+        return [await upload(http, url, wav), 6]
+
+    async def sketch(http, url):
+        bg = await upload(http, url, png)
+        return [{"background": bg, "layers": [], "composite": await upload(http, url, png)}, 6]
+
+    return [(text, "/search_text"), (audio, "/search_audio"), (sketch, "/search_sketch")]
+
+
+def concurrent_http(url: str, calls: list, clients: int, per_client: int) -> dict:
+    """`clients` visitors (own session each) making `per_client` calls at once through the lean
+    generator; also its CPU per call."""
+    import asyncio
+    import uuid
+
+    import httpx
+
+    lat, errors = [], []
+
+    async def visitor(http, offset):
+        session = uuid.uuid4().hex[:11]
+        for i in range(per_client):
+            make_args, api = calls[(i + offset) % len(calls)]
+            t0 = time.perf_counter()
+            try:
+                await _http_call(http, url, api, make_args, session)
+                lat.append(time.perf_counter() - t0)
+            except Exception as e:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(e).__name__}: {e}"[:200])
+
+    async def run():
+        limits = httpx.Limits(max_connections=4 * clients)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+            await asyncio.gather(*(visitor(http, j) for j in range(clients)))
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    asyncio.run(run())
+    wall = time.perf_counter() - t0
+    return {**stats(lat), "per_s": round(len(lat) / wall, 1), "errors": len(errors), "error_examples": errors[:3],
+            "client_cpu_ms_per_call": round((time.process_time() - cpu0) / max(1, len(lat)) * 1000, 1)}
+
+
+def with_server_cpu(pid: int, run) -> dict:
+    """run() -> figures, plus the server's CPU per answered call and the client's CPU per call."""
+    cpu0, own0 = cpu_seconds(pid), time.process_time()
+    out = run()
+    if cpu0 is not None and out["n"]:
+        out["server_cpu_ms_per_call"] = round((cpu_seconds(pid) - cpu0) / out["n"] * 1000, 1)
+    out.setdefault("client_cpu_ms_per_call", round((time.process_time() - own0) / max(1, out["n"]) * 1000, 1))
+    return out
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cache", help="cache folder (default: a fresh temporary one, removed at the end)")
@@ -146,19 +244,31 @@ def main(argv=None) -> dict:
             seq[name]["p95_ratio"] = round(seq[name]["p95_ms"] / seq["trivial"]["p95_ms"], 2)
         res["sequential"] = seq
         print(json.dumps({k: res[k] for k in res if k != "sequential"}), json.dumps(seq), sep="\n", flush=True)
-        res["concurrent_trivial"] = concurrent(url, [trivial], a.clients, a.searches)
-        res["concurrent_search"] = concurrent(url, list(q.values()), a.clients, a.searches)
+        res["concurrent_trivial"] = with_server_cpu(proc.pid, lambda: concurrent(url, [trivial], a.clients, a.searches))
+        res["concurrent_search"] = with_server_cpu(proc.pid, lambda: concurrent(url, list(q.values()), a.clients, a.searches))
+        hq = http_queries(tmp)
+
+        async def status(http, url):
+            return []
+
+        res["concurrent_trivial_http"] = with_server_cpu(
+            proc.pid, lambda: concurrent_http(url, [(status, "/status")], a.clients, a.searches))
+        res["concurrent_search_http"] = with_server_cpu(proc.pid, lambda: concurrent_http(url, hq, a.clients, a.searches))
+        print(json.dumps({k: res[k] for k in res if k.startswith("concurrent")}), flush=True)
 
         # 3. the same while a training run streams to another visitor
         trainer = client(url)
         job = trainer.submit(["Handwritten digits (scikit-learn 8x8, offline)"], None, "image_cnn", "audio_cnn", "mlp",
-                             "mse_infonce", 3, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
+                             "mse_infonce", 6, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
         t0 = time.time()
         while job.status().code.name not in ("PROCESSING", "FINISHED") and time.time() - t0 < 60:
             time.sleep(0.2)
         time.sleep(2)  # into the training steps
-        res["concurrent_search_while_training"] = concurrent(url, list(q.values()), a.clients, a.searches)
-        res["training_running_during_searches"] = not job.done()
+        res["concurrent_search_while_training"] = with_server_cpu(
+            proc.pid, lambda: concurrent(url, list(q.values()), a.clients, a.searches))
+        res["concurrent_search_while_training_http"] = with_server_cpu(
+            proc.pid, lambda: concurrent_http(url, hq, a.clients, a.searches))
+        res["training_running_during_searches"] = not job.done()  # still running after both
         progress = job.result(timeout=900)[0]
         res["training_finished"] = "finished" in progress
         res["training_s"] = round(time.time() - t0, 1)
