@@ -74,6 +74,22 @@ def test_an_uploaded_file_as_file_data(tmp_path, key):
     assert ink_at(sketch_to_image(tmp_path / "digit.png"), 60, 100)  # a pathlib.Path as well
 
 
+def test_sketchpad_parts_given_as_files(tmp_path):
+    """A caller of DemoService.search may send the Sketchpad's parts as files (paths,
+    {"path": ...} as gradio_client sends them, or PIL images) instead of arrays."""
+    Image.fromarray(picture(*BAR_V)).save(tmp_path / "bg.png")
+    Image.fromarray(layer(*BAR_H)).save(tmp_path / "strokes.png")
+    for bg in (str(tmp_path / "bg.png"), tmp_path / "bg.png", {"path": str(tmp_path / "bg.png")},
+               Image.open(tmp_path / "bg.png")):
+        img = sketch_to_image({"background": bg, "layers": [], "composite": bg})
+        assert ink_at(img, 60, 100) and not ink_at(img, 100, 60)
+    img = sketch_to_image({"background": None, "composite": None, "layers": [str(tmp_path / "strokes.png")]})
+    assert ink_at(img, 100, 60) and not ink_at(img, 60, 100)  # the layer's strokes, by their alpha
+    (tmp_path / "notes.txt").write_text("not a picture")
+    with pytest.raises(InputError, match="Could not read notes.txt as a picture"):
+        sketch_to_image({"background": str(tmp_path / "notes.txt"), "layers": [], "composite": None})
+
+
 # ------------------------------------------------------------------------------ where blank ends
 def test_blank_boundaries():
     flat = np.full((4, 4, 3), 100, np.uint8)

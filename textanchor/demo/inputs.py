@@ -26,12 +26,28 @@ def _layer_source(layer) -> np.ndarray | None:
     return None if a.size == 0 or _is_blank(a) else a
 
 
+def _part_array(part):
+    """One part of a Sketchpad value as an array. Gradio hands arrays; a caller of
+    `DemoService.search` may hand a file path, {"path": ...} (gradio_client's form) or a PIL image.
+    Raises InputError for a file that is not a picture."""
+    from ..modalities.picture import NoDigitError, load_picture
+
+    if isinstance(part, dict):
+        part = part.get("path")
+    if part is None or isinstance(part, np.ndarray):
+        return part
+    try:
+        return load_picture(str(part) if isinstance(part, Path) else part)
+    except NoDigitError as e:
+        raise InputError(str(e)) from None
+
+
 def sketch_to_image(value) -> np.ndarray:
     """A Sketchpad / ImageEditor value, an uploaded picture or a file path -> the digit's ink.
 
     Args:
-        value: a dict with "layers", "background" and "composite" (numpy arrays or None), as
-            Gradio's Sketchpad hands it to a handler; or a plain picture (array, PIL image, or
+        value: a dict with "layers", "background" and "composite" (numpy arrays or None, as
+            Gradio's Sketchpad hands it to a handler; or file paths, {"path": ...} or PIL images); or a plain picture (array, PIL image, or
             a path / {"path": ...} of an uploaded file), e.g. an API client's photo.
     Returns:
         (h, w) uint8 ink, bright on black, of the digit's strokes only (see
@@ -48,7 +64,9 @@ def sketch_to_image(value) -> np.ndarray:
         value = value.get("path") or value.get("image")  # an uploaded file as Gradio's FileData
     picture = None
     if isinstance(value, dict):
-        layers = [x for x in (_layer_source(v) for v in (value.get("layers") or []) if v is not None) if x is not None]
+        value = {key: _part_array(value.get(key)) for key in ("background", "composite")} | {
+            "layers": [_part_array(v) for v in (value.get("layers") or [])]}
+        layers = [x for x in (_layer_source(v) for v in value["layers"] if v is not None) if x is not None]
         strokes = [i for i in (alpha_ink(x) for x in layers) if i is not None]
         if strokes:  # strokes on transparent layers: their alpha is the drawing, whatever the theme
             picture = np.max(np.stack(strokes), axis=0) if len({s.shape for s in strokes}) == 1 else strokes[0]
