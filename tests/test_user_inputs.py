@@ -83,6 +83,8 @@ def test_sketchpad_parts_given_as_files(tmp_path):
                Image.open(tmp_path / "bg.png")):
         img = sketch_to_image({"background": bg, "layers": [], "composite": bg})
         assert ink_at(img, 60, 100) and not ink_at(img, 100, 60)
+    Image.fromarray(picture(*BAR_V)[..., 0]).save(tmp_path / "grey.png")  # a greyscale file: (H, W)
+    assert ink_at(sketch_to_image({"background": str(tmp_path / "grey.png"), "layers": [], "composite": None}), 60, 100)
     img = sketch_to_image({"background": None, "composite": None, "layers": [str(tmp_path / "strokes.png")]})
     assert ink_at(img, 100, 60) and not ink_at(img, 60, 100)  # the layer's strokes, by their alpha
     (tmp_path / "notes.txt").write_text("not a picture")
@@ -94,6 +96,9 @@ def test_sketchpad_parts_given_as_files(tmp_path):
 def test_blank_boundaries():
     flat = np.full((4, 4, 3), 100, np.uint8)
     assert _is_blank(np.zeros((0, 0, 3), np.uint8)) and _is_blank(flat)
+    grey = np.full((40, 40), 250, np.uint8)
+    grey[10:30, 20] = 0  # ink away from the first columns of a 2-D picture
+    assert _is_blank(grey[:, :10]) and not _is_blank(grey)
     seven = flat.copy()
     seven[0, 0] = 107  # a range of 7 grey levels: still one flat colour
     eight = flat.copy()

@@ -96,7 +96,8 @@ def _is_blank(img) -> bool:
         return True  # fully transparent
     if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() < 250:
         return False  # strokes on a transparent layer
-    return float(a[..., :3].max()) - float(a[..., :3].min()) < 8  # one flat colour
+    c = a[..., :3] if a.ndim == 3 else a  # colour channels; a grey picture is (H, W)
+    return float(c.max()) - float(c.min()) < 8  # one flat colour
 
 
 # ----------------------------------------------------------------------------------- audio
