@@ -205,3 +205,20 @@ def test_prepare_digit_normalises_strokes():
     x = prepare_digit(thin)
     assert 3.5 <= stroke_width(x > 0.5) <= 5.0
     assert stroke_width(prepare_digit(thin, stroke_fraction=None) > 0.5) < 3.0
+
+
+def test_squared_paper_loses_its_lines_both_ways():
+    """Horizontal and vertical rules, 1 and 5 px thick, all go; the digit crossing them stays."""
+    img = np.full((240, 240), 235, np.uint8)
+    for i, p in enumerate(range(20, 240, 30)):
+        t = 5 if i == 3 else 1
+        img[p: p + t, :] = 150
+        img[:, p: p + t] = 150
+    img[(_seven(side=240) > 0)] = 30
+    ink = extract_ink(img)
+    assert ink[:, 5:15].max() == 0 and ink[5:15].max() == 0 and ink[225:].max() == 0 and ink[:, 225:].max() == 0
+    clean = np.full((240, 240), 235, np.uint8)
+    clean[(_seven(side=240) > 0)] = 30
+    ref = center_digit(extract_ink(clean))
+    x = center_digit(ink)
+    assert float(x.ravel() @ ref.ravel() / (np.linalg.norm(x) * np.linalg.norm(ref))) > 0.9
