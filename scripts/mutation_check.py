@@ -46,10 +46,11 @@ GROUPS = {
     # demo/inputs.py (test_user_inputs), the image defaults are pinned in test_modality_base
     "image": (["textanchor/modalities/image.py"],
               ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py",
-               "tests/test_modality_base.py", "tests/test_user_inputs.py", "tests/test_picture_answers.py"]),
+               "tests/test_modality_base.py", "tests/test_user_inputs.py", "tests/test_image_modality.py"]),
     "picture": (["textanchor/modalities/picture.py"],
                 ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py",
-                 "tests/test_user_inputs.py", "tests/test_picture_answers.py"]),
+                 "tests/test_user_inputs.py", "tests/test_picture_answers.py",
+                 "tests/test_picture_decoding.py"]),
     "base": (["textanchor/modalities/base.py"], ["tests/test_registries.py", "tests/test_modality_base.py"]),
 }
 
