@@ -74,14 +74,16 @@ def test_affine_with_zero_ranges_is_the_identity():
     torch.testing.assert_close(mod.augment(x, torch.Generator().manual_seed(0)), x, atol=1e-5, rtol=0)
     digits = create_modality("image", augment="digits", max_rotate_deg=0.0, max_shift=0.0, max_scale=0.0)
     torch.manual_seed(0)
-    assert not torch.allclose(digits.augment(x.repeat(8, 1, 1, 1), torch.Generator().manual_seed(0)), x)  # strokes, noise
+    changed = (digits.augment(x.repeat(8, 1, 1, 1), torch.Generator().manual_seed(0)) - x).abs().amax((1, 2, 3))
+    assert changed.max() > 0.1  # "digits" also jitters strokes, blurs and adds noise
 
 
 def test_affine_shifts_cover_plus_minus_a_tenth_of_the_side():
     mod = create_modality("image", augment="affine", max_rotate_deg=0.0, max_shift=0.1, max_scale=0.0)
     d = _com(mod.augment(_dots(), torch.Generator().manual_seed(0))) - 13.5
     assert d.abs().max() <= 2.8 + 0.05  # 0.1 of 28 px
-    assert d.max() > 2.0 and d.min() < -2.0  # both directions, most of the range, in 64 draws
+    for axis in (0, 1):  # both directions on both axes, most of the range, in 64 draws
+        assert d[:, axis].max() > 2.0 and d[:, axis].min() < -2.0
 
 
 def test_affine_scale_and_rotation_stay_in_their_ranges():
@@ -139,7 +141,8 @@ def test_render_turns_unit_floats_into_bytes():
     assert kind == "image" and a.dtype == np.uint8
     np.testing.assert_array_equal(a, [[0, 128, 255, 0]])
     np.testing.assert_array_equal(mod.render(np.ones((2, 2)))[1], 255)
-    np.testing.assert_array_equal(mod.render(np.array([[0.0, 200.0]]))[1], [[0, 200]])  # 0-255 floats
+    a = mod.render(np.array([[0.0, 200.0]]))[1]  # 0-255 floats
+    assert a.dtype == np.uint8 and a.tolist() == [[0, 200]]
     u8 = np.array([[3, 250]], np.uint8)
     assert mod.render(u8)[1] is not None and np.array_equal(mod.render(u8)[1], u8)
 

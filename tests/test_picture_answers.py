@@ -72,6 +72,7 @@ def test_a_one_pixel_dash_stays_one_row():
     ink[7, 10:50] = 1.0  # 1 x 40 -> 1 x 20 (a 0.5 px row rounds up to one)
     out = center_digit(ink, stroke_fraction=None)
     np.testing.assert_allclose(out, _canvas(np.ones((1, 20), np.float32), 14, 4), atol=1e-6)
+    np.testing.assert_allclose(center_digit(ink.T, stroke_fraction=None), out.T, atol=1e-6)  # and one column
 
 
 def test_shrinking_averages_fine_strokes_instead_of_sampling_them():
@@ -171,8 +172,50 @@ def test_up_to_four_enclosed_holes_is_a_digit_more_is_a_pattern(nx, ny, ok):
     if ok:
         assert extract_ink(_window(nx, ny)).max() == 1
     else:
-        with pytest.raises(NoDigitError, match="texture or a pattern"):
+        with pytest.raises(NoDigitError, match=r"^No single digit found: the picture looks like a texture or a pattern\. "
+                                               r"Crop it to one digit on plain paper\.$"):
             extract_ink(_window(nx, ny))
+
+
+@pytest.mark.parametrize("n", [8, 9])
+def test_up_to_eight_marks_is_a_digit_more_is_several_objects(n):
+    img = np.zeros((160, 160), np.float32)
+    for k in range(n):
+        y, x = 20 + 45 * (k // 3), 20 + 45 * (k % 3)
+        img[y: y + 20, x: x + 20] = 1.0
+    if n <= 8:
+        assert extract_ink(img).max() == 1
+    else:
+        with pytest.raises(NoDigitError, match=r"^No single digit found: the picture holds 9 separate marks "
+                                               r"\(a texture or several objects\)\. Crop it to one digit\.$"):
+            extract_ink(img)
+
+
+@pytest.mark.parametrize("h,w,ok", [(8, 8, True), (7, 7, False), (1, 12, True), (1, 11, True), (1, 7, False)])
+def test_the_smallest_readable_mark(h, w, ok):
+    """A mark must span 8% of the longer side (8 px of 100) and hold 12 ink pixels."""
+    img = np.zeros((100, 100), np.float32)
+    img[45: 45 + h, 45: 45 + w] = 1.0
+    ok = ok and h * w >= 12
+    if ok:
+        assert extract_ink(img).max() == 1
+    else:
+        with pytest.raises(NoDigitError, match="too small to read"):
+            extract_ink(img)
+
+
+def test_blobs_touching_one_edge_each_are_dropped():
+    img = np.zeros((120, 120), np.float32)
+    img[1:90, 1:9] = 1.0  # the digit: one pixel from the top and left edges
+    img[1:9, 1:60] = 1.0
+    img[50:70, 110:120] = 1.0  # right edge only
+    img[110:120, 50:70] = 1.0  # bottom edge only
+    img[0:10, 90:100] = 1.0  # top edge only
+    img[100:110, 0:10] = 1.0  # left edge only
+    ink = extract_ink(img)
+    assert ink[40, 1:9].min() == 1 and ink[4, 30] == 1
+    assert ink[50:70, 108:].max() == 0 and ink[108:, 50:70].max() == 0 and ink[:12, 88:].max() == 0
+    assert ink[98:112, :12].max() == 0
 
 
 @pytest.mark.parametrize("hole,ok", [(3, True), (6, False)])
@@ -210,10 +253,10 @@ def test_prepare_digit_normalises_strokes():
 def test_squared_paper_loses_its_lines_both_ways():
     """Horizontal and vertical rules, 1 and 5 px thick, all go; the digit crossing them stays."""
     img = np.full((240, 240), 235, np.uint8)
-    for i, p in enumerate(range(20, 240, 30)):
+    for i, p in enumerate(range(20, 240, 30)):  # ruled with a pen, nearly as dark as the digit
         t = 5 if i == 3 else 1
-        img[p: p + t, :] = 150
-        img[:, p: p + t] = 150
+        img[p: p + t, :] = 60
+        img[:, p: p + t] = 60
     img[(_seven(side=240) > 0)] = 30
     ink = extract_ink(img)
     assert ink[:, 5:15].max() == 0 and ink[5:15].max() == 0 and ink[225:].max() == 0 and ink[:, 225:].max() == 0

@@ -50,6 +50,8 @@ def test_the_size_limit_is_checked_before_decoding(monkeypatch):
     with pytest.raises(NoDigitError, match=r"^The picture is too large \(2000x1001 px, 2 megapixels; at most 2\)\. "
                                            r"Scale it down or crop it to the digit\.$"):
         load_picture(_file(Image.new("L", (2000, 1001))))
+    with pytest.raises(NoDigitError, match=r"^The picture is too large \(.*\)\. Scale it down or crop it to the digit\.$"):
+        load_picture(_file(Image.new("L", (3000, 1500))))  # over twice the limit: PIL refuses at open
 
 
 def test_unreadable_input_names_the_file_or_the_upload(tmp_path):
@@ -95,11 +97,13 @@ def test_a_frame_mostly_covered_by_ink_reads_the_paper_from_the_corners():
 
 
 def test_the_frame_is_four_percent_of_the_side():
+    """A scan's 1 px light edge around a dark page: 4 px of frame see mostly the page."""
     g = np.full((100, 100), 0.2, np.float32)
-    g[4:96, 4:96] = 0.8  # a light page inside a 4 px dark frame
+    g[0], g[-1], g[:, 0], g[:, -1] = 0.8, 0.8, 0.8, 0.8
     assert paper_level(g) == pytest.approx(0.2)
-    g[:3], g[-3:], g[:, :3] = 0.8, 0.8, 0.8  # the frame left 1 px wide on three sides: the page's
-    assert paper_level(g) == pytest.approx(0.8)
+    small = np.full((28, 28), 0.8, np.float32)  # 28 px: the frame is 1 px (4% of 28 rounds to 1)
+    small[0], small[-1], small[:, 0], small[:, -1] = 0.2, 0.2, 0.2, 0.2
+    assert paper_level(small) == pytest.approx(0.2)
 
 
 # ------------------------------------------------------------------- polarity and messages
@@ -134,3 +138,16 @@ def test_empty_and_too_small_messages():
     speck[500:540, 500:540] = 1.0  # 40 px in 1000 px (shrunk to 10 px in 256 px first)
     with pytest.raises(NoDigitError, match=r"too small to read \(39 px in a 1000 px picture\)"):
         extract_ink(speck)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue 12 mutation triage): a blank page under a strong lighting "
+                   "gradient keeps a band along its bright edge as the digit, since no ink lies away from the edges")
+def test_a_plain_lighting_gradient_is_no_digit():
+    g = np.tile(np.linspace(0.3, 0.7, 120, dtype=np.float32), (120, 1))  # 0.4 of contrast, no marks
+    with pytest.raises(NoDigitError, match=r"^No digit found: the picture is blank or too faint\. "
+                                           r"Write the digit darker or larger\.$"):
+        extract_ink(g)
+
+
+def test_the_ink_map_is_float32():
+    assert extract_ink(_seven(0.0, 1.0)).dtype == np.float32
