@@ -42,9 +42,15 @@ GROUPS = {
                                                 "tests/test_user_inputs.py", "tests/test_decode_limits.py"]),
     # modalities/ one file at a time (the whole folder is ~650 mutants: most of an hour on two cores)
     "audio": (["textanchor/modalities/audio.py"], ["tests/test_modality_audio.py", "tests/test_registries.py"]),
+    # every fast test file that prepares a picture: sketches and uploads reach picture.py through
+    # demo/inputs.py (test_user_inputs), the image defaults are pinned in test_modality_base
     "image": (["textanchor/modalities/image.py"],
-              ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py"]),
-    "picture": (["textanchor/modalities/picture.py"], ["tests/test_image_polarity.py", "tests/test_pictures.py"]),
+              ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py",
+               "tests/test_modality_base.py", "tests/test_user_inputs.py", "tests/test_image_modality.py"]),
+    "picture": (["textanchor/modalities/picture.py"],
+                ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py",
+                 "tests/test_user_inputs.py", "tests/test_picture_answers.py",
+                 "tests/test_picture_decoding.py"]),
     "base": (["textanchor/modalities/base.py"], ["tests/test_registries.py", "tests/test_modality_base.py"]),
 }
 
