@@ -155,7 +155,10 @@ def test_plain_resize_averages_fine_detail():
     np.testing.assert_allclose(x[2:-2, 2:-2], 0.25, atol=0.02)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 12 mutation triage): the digit box is 20 px whatever the "
-                   "size, so a digit size under 20 cannot hold it")
 def test_a_small_digit_size_prepares():
-    assert create_modality("image", size=16).prepare([_ring(4)]).shape == (1, 1, 16, 16)
+    """The digit box keeps MNIST's proportion (20 px of 28) at any size (it was 20 px always,
+    so a size under 20 crashed)."""
+    x = create_modality("image", size=16).prepare([_ring(4)])
+    assert x.shape == (1, 1, 16, 16)
+    rows, cols = np.nonzero(x[0, 0].numpy() > 0.05)
+    assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 <= round(16 * 20 / 28) + 1

@@ -61,7 +61,9 @@ class ImageModality(Modality):
             except NoDigitError:  # a data set item without a digit: a blank input, not a crash
                 self.skipped += 1
                 return np.zeros((1, c.size, c.size), np.float32)
-            return center_digit(ink, c.size, stroke_fraction=c.stroke_fraction or None)[None]
+            # MNIST's layout: a 20 px box in a 28 px canvas; other sizes keep that proportion.
+            box = max(1, round(c.size * 20 / 28))
+            return center_digit(ink, c.size, box, stroke_fraction=c.stroke_fraction or None)[None]
         a = a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)
         if a.ndim == 2:
             a = np.repeat(a[..., None], 3, axis=2)
