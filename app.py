@@ -205,7 +205,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                             plugin_boxes.append(box)
                         text = gr.Textbox(label="Or type any text", placeholder="seven, the number three, nine ...")
                         text_btn = gr.Button("Search with the text", variant="primary")
-                        k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)")
+                        k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)", elem_id="top-k")
                         clear_btn = gr.Button("Clear", elem_id="clear")
                         with gr.Accordion("Search with a video (frames + sound)", open=False):
                             video = gr.File(label="A short video file", file_types=list(VIDEO_EXTENSIONS),

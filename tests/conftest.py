@@ -10,6 +10,14 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the network
 
+import torch  # noqa: E402
+
+# The tests run tiny models, whose ops are too small to share: on two cores that also serve an
+# app, Chromium and other jobs, a second OpenMP thread mostly spins waiting for the first
+# (test_train + test_recipes: 85.5 s on torch's default two threads, 13.6 s on one, measured
+# back to back on the shared 2-core machine). Subprocesses (app.py, torchrun) keep their own.
+torch.set_num_threads(1)
+
 from textanchor.data.base import ItemSet  # noqa: E402
 
 SHARED_DATA = Path(os.environ.get("TEXTANCHOR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

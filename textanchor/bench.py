@@ -59,7 +59,7 @@ class BenchPlan:
         cfg.data_root = self.data_root
         if self.quick:  # small offline stand-ins of the same shape: 8x8 digits, synthetic speech
             cfg = load_preset("digits-offline")
-            cfg.epochs, cfg.batch_size = 2, 32
+            cfg.epochs, cfg.batch_size = 1, 32  # quick checks that every section runs and reports, not how well
             cfg.modalities["image"].data = [DataSpec("digits", {"limit": 200})]
             cfg.modalities["audio"].data = [DataSpec("espeak", {"voices": list(VOICES[:8]), "rates": [175], "pitches": [50]})]
             for r in cfg.modalities.values():

@@ -89,21 +89,22 @@ def section_pictures(data_root: str | None, checkpoint: Path, log=print, quick: 
             rows[f"pictures/sketch/{name}"] = float(want is not None and int(pred[0]) == want)
         except InputError:
             rows[f"pictures/sketch/{name}"] = float(want is None)
-    rows.update(_costs(emb, m.items if "m" in locals() else syn.items, log))
+    rows.update(_costs(emb, m.items if "m" in locals() else syn.items, log, n_photos=50 if quick else 200))
     return rows
 
 
-def _costs(emb, items, log, n: int = 2000) -> dict:
-    """CPU seconds per item of the picture path on MNIST-sized items and on 96 px photos, each
-    against a plain resize of the same items, and one augmented batch against a training step.
-    CPU time, not wall time: the figures must not depend on what else shares the machine."""
+def _costs(emb, items, log, n: int = 2000, n_photos: int = 200) -> dict:
+    """CPU seconds per item of the picture path on `n` MNIST-sized items and on `n_photos` 96 px
+    photos, each against a plain resize of the same items, and one augmented batch against a
+    training step. CPU time, not wall time: the figures must not depend on what else shares the
+    machine."""
     import cv2
 
     from .data.photos import photos_of
 
     mod = emb.branch("image").modality
     items = list(items[:n])
-    photos = photos_of(items[:200], np.random.default_rng(0), 96)
+    photos = photos_of(items[:n_photos], np.random.default_rng(0), 96)
     rows = {}
     for name, xs in (("mnist", items), ("photo96", photos)):
         t0 = time.process_time()
@@ -116,8 +117,8 @@ def _costs(emb, items, log, n: int = 2000) -> dict:
         rows[f"pictures/cost/prepare_{name}_vs_resize"] = prep / max(base, 1e-9)
     rows["pictures/cost/prepare_60k_mnist_s"] = rows["pictures/cost/prepare_mnist_ms"] * 60
     t0 = time.process_time()
-    photos_of(items[:200], np.random.default_rng(1), 96)
-    rows["pictures/cost/render_photo96_ms"] = (time.process_time() - t0) / 200 * 1e3
+    photos_of(items[:n_photos], np.random.default_rng(1), 96)
+    rows["pictures/cost/render_photo96_ms"] = (time.process_time() - t0) / n_photos * 1e3
     x = mod.prepare(items[:128])
     br = emb.branch("image").train()
     t0 = time.process_time()

@@ -76,14 +76,21 @@ def _tsne(x: np.ndarray, dim: int, seed: int, perplexity: float = 30.0, n_jobs: 
 def _umap(x: np.ndarray, dim: int, seed: int, n_neighbors: int = 15, min_dist: float = 0.1,
           **kw) -> np.ndarray:
     """UMAP (umap-learn). A fixed random_state makes it reproducible but single-threaded."""
-    with warnings.catch_warnings():  # "Tensorflow not installed": irrelevant here
-        warnings.simplefilter("ignore")
-        import umap
+    from threadpoolctl import threadpool_limits
 
-    reducer = umap.UMAP(n_components=dim, n_neighbors=min(n_neighbors, len(x) - 1),
-                        min_dist=min_dist, metric="cosine", random_state=seed,
-                        n_jobs=1, **kw)  # n_jobs=1 explicitly: random_state forces it anyway
-    return reducer.fit_transform(x)
+    # numba's OpenMP layer shares libgomp with torch and leaves its own thread count (every core)
+    # as the process's OpenMP setting, so torch's too: an app set to one torch thread had two
+    # afterwards, and Silero's tiny per-window calls ran 20x slower (0.9 -> 19 ms per window on
+    # the shared 2-core machine). Put the OpenMP settings back afterwards.
+    with threadpool_limits(limits=None, user_api="openmp"):
+        with warnings.catch_warnings():  # "Tensorflow not installed": irrelevant here
+            warnings.simplefilter("ignore")
+            import umap
+
+        reducer = umap.UMAP(n_components=dim, n_neighbors=min(n_neighbors, len(x) - 1),
+                            min_dist=min_dist, metric="cosine", random_state=seed,
+                            n_jobs=1, **kw)  # n_jobs=1 explicitly: random_state forces it anyway
+        return reducer.fit_transform(x)
 
 
 def project(emb, method: str = "tsne", dim: int = 2, seed: int = 0, **kw) -> np.ndarray:
