@@ -3,12 +3,17 @@ model must be able to learn in seconds."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the network
+# One numba cache for the whole session and the app.py processes it starts (each app would
+# otherwise compile UMAP into its own fresh cache folder, 30-60 s of CPU in a background process
+# per launch, beside the test that launched it). Outside the repository, kept between runs.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "textanchor-tests-numba"))
 
 import torch  # noqa: E402
 
