@@ -142,6 +142,21 @@ def test_recording_messages():
     assert str(e.value) == "The recording has an invalid sample rate (0 Hz)."
 
 
+def test_file_recording_messages(tmp_path):
+    """A path that is not a file, and a WAV that holds no samples: the exact message each."""
+    import soundfile as sf
+
+    missing = tmp_path / "nowhere" / "seven.wav"
+    with pytest.raises(InputError) as e:
+        load_recording(str(missing))
+    assert str(e.value) == f"{missing.resolve()} does not exist (or is not a file)."
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0, np.float32), 16000, subtype="PCM_16")
+    with pytest.raises(InputError) as e:
+        load_recording(empty)
+    assert str(e.value) == "The recording empty.wav is empty (it holds no sound); record or upload a spoken digit."
+
+
 def test_no_speech_message_is_the_detectors():
     from textanchor.vad import NO_SPEECH
 
