@@ -1,0 +1,127 @@
+"""The picture path's thresholds at their boundaries (`textanchor.modalities.picture`): pictures
+built exactly on a limit and one step either side of it, with the answer worked out by hand.
+Written for the mutation triage of issue 12: each test pins a radius, a kernel, a ratio or a
+comparison that a surviving mutant changed (see docs/testing.md, "Mutation testing")."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from textanchor.modalities.picture import (NoDigitError, _digit_components, _holes, _normalise_strokes, paper_level,
+                                           ruled_lines, stroke_width)
+
+DOT_WIDTH = 3.819999933242798  # one ink pixel: 4 x OpenCV's 3x3 L2 distance step (0.955)
+
+
+def _dot(side: int = 41, value: float = 1.0) -> np.ndarray:
+    crop = np.zeros((side, side), np.float32)
+    crop[side // 2, side // 2] = value
+    return crop
+
+
+def _ellipse(r: int, side: int = 41) -> np.ndarray:
+    """OpenCV's (2r+1)-square elliptic structuring element, centred on a side x side canvas."""
+    out = np.zeros((side, side), np.float32)
+    c = side // 2
+    out[c - r: c + r + 1, c - r: c + r + 1] = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return out
+
+
+# ------------------------------------------------------------------- stroke normalisation
+def test_a_single_pixel_measures_the_distance_step():
+    assert stroke_width(_dot() > 0.5) == pytest.approx(DOT_WIDTH, abs=1e-9)
+
+
+@pytest.mark.parametrize("target,r", [(20.0, 8), (10.0, 3), (6.0, 1)])
+def test_a_dot_is_dilated_by_half_the_missing_width(target, r):
+    """A 3.82 px "stroke" (one pixel) under a `target` px one: dilated by an elliptic kernel of
+    radius round((target - 3.82) / 2), so the dot comes out as that kernel: r = 8, 3, 1 (the
+    3x3 cross)."""
+    np.testing.assert_array_equal(_normalise_strokes(_dot(), target), _ellipse(r))
+
+
+@pytest.mark.parametrize("target", [5.0, 4.5])
+def test_strokes_over_three_quarters_of_the_target_are_left_alone(target):
+    """5 px: 3.82 >= 3.75, left alone, though (5 - 3.82) / 2 would round to a radius of 1."""
+    np.testing.assert_array_equal(_normalise_strokes(_dot(), target), _dot())
+
+
+def test_exactly_three_quarters_of_the_target_is_left_alone():
+    target = DOT_WIDTH / 0.75  # 5.09: 0.75 * target == the dot's width, to the last bit
+    assert 0.75 * target == stroke_width(_dot() > 0.5)
+    np.testing.assert_array_equal(_normalise_strokes(_dot(), target), _dot())
+    # just over it the dot is dilated by round(1.3 / 2) = 1: the cross
+    np.testing.assert_array_equal(_normalise_strokes(_dot(), target * 1.001), _ellipse(1))
+
+
+def test_a_crop_with_no_stroke_over_half_is_returned_as_is():
+    faint = _dot(value=0.4)  # no pixel > 0.5: width 0, nothing to normalise
+    np.testing.assert_array_equal(_normalise_strokes(faint, 20.0), faint)
+
+
+def test_pixels_at_exactly_half_are_not_stroke():
+    """A 1.0 dot in a 5x5 halo at 0.5: only the dot is measured (3.82 px -> r = 8); the halo
+    dilates with it."""
+    crop = np.zeros((41, 41), np.float32)
+    crop[18:23, 18:23] = 0.5
+    crop[20, 20] = 1.0
+    expected = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17)))
+    np.testing.assert_array_equal(_normalise_strokes(crop, 20.0), expected)
+
+
+def _square(h: int = 40, w: int = 40, pad: int = 20) -> np.ndarray:
+    crop = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
+    crop[pad: pad + h, pad: pad + w] = 1.0
+    return crop
+
+
+def test_exactly_twice_the_target_is_left_alone():
+    crop = _square()
+    width = stroke_width(crop > 0.5)  # 27.4 px
+    assert width == pytest.approx(27.4085, abs=1e-3)
+    np.testing.assert_array_equal(_normalise_strokes(crop, width / 2), crop)  # width == 2 * target
+    # just under it: eroded by round((27.4 - 1.4 * 13.7) / 2) = 4: a 32 px square
+    np.testing.assert_array_equal(_normalise_strokes(crop, width / 2 * 0.999), _square(32, 32, 24))
+
+
+def test_a_fat_disc_is_eroded_by_an_elliptic_kernel_of_the_worked_radius():
+    """A disc of radius 40 measures 53.3 px; at target 20 it is eroded by round((53.3 - 28) / 2)
+    = 13: a 27 x 27 ellipse (a square kernel would cut the disc's diagonals further)."""
+    disc = np.zeros((120, 120), np.float32)
+    cv2.circle(disc, (60, 60), 40, 1.0, -1)
+    assert stroke_width(disc > 0.5) == pytest.approx(53.32, abs=0.01)
+    expected = cv2.erode(disc, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (27, 27)))
+    np.testing.assert_array_equal(_normalise_strokes(disc, 20.0), expected)
+    # and the same for a square: 40 px at target 5 loses round((27.4 - 7) / 2) = 10 px a side
+    sq = _square(40, 41)
+    np.testing.assert_array_equal(_normalise_strokes(sq, 5.0), _square(20, 21, 30))
+
+
+def test_erosion_stops_short_of_a_quarter_of_the_ink():
+    """The guard keeps the crop unless the eroded strokes keep over 25% of its ink pixels."""
+    disc = np.zeros((120, 120), np.float32)
+    cv2.circle(disc, (60, 60), 40, 1.0, -1)
+    # target 5: radius round((53.3 - 7) / 2) = 23 would leave a disc of radius 17 (18% of it)
+    np.testing.assert_array_equal(_normalise_strokes(disc, 5.0), disc)
+    # a 40 px square at target 5 erodes by 10 px a side: 20 x 20 = 400 = exactly 25% of 1600: kept
+    sq = _square()
+    np.testing.assert_array_equal(_normalise_strokes(sq, 5.0), sq)
+    # 40 x 41: 20 x 21 = 420 > 410: eroded ...
+    sq = _square(40, 41)
+    np.testing.assert_array_equal(_normalise_strokes(sq, 5.0), _square(20, 21, 30))
+
+
+def test_the_guard_counts_pixels_over_half_only():
+    """40 x 41 at target 5: the eroded 20 x 21 core (420) against 25% of the ink; 0.5 pixels are
+    not ink on either side, so a 0.5 line beside the square changes nothing, and a 0.5 block
+    whose erosion leaves 0.5 pixels does not tip the exact 25% of a 40 x 40 square."""
+    sq = _square(40, 41)
+    sq[5, :] = 0.5  # 81 pixels at 0.5: 0.25 * (1640 + 81) = 430 > 420 if they counted
+    out = _normalise_strokes(sq, 5.0)
+    assert out[5].max() == 0 and (out > 0.5).sum() == 420
+    sq = np.zeros((80, 140), np.float32)
+    sq[20:60, 20:60] = 1.0
+    sq[20:60, 80:120] = 0.5  # eroded by the same 10 px: a 20 x 20 core at exactly 0.5
+    assert stroke_width(sq > 0.5) == stroke_width(_square() > 0.5)
+    np.testing.assert_array_equal(_normalise_strokes(sq, 5.0), sq)  # 400 > 400 is false: kept
