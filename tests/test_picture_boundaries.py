@@ -125,3 +125,63 @@ def test_the_guard_counts_pixels_over_half_only():
     sq[20:60, 80:120] = 0.5  # eroded by the same 10 px: a 20 x 20 core at exactly 0.5
     assert stroke_width(sq > 0.5) == stroke_width(_square() > 0.5)
     np.testing.assert_array_equal(_normalise_strokes(sq, 5.0), sq)  # 400 > 400 is false: kept
+
+
+# ------------------------------------------------------------------- the hole count
+def _blot(h: int, w: int, hole: tuple[int, int], pad: int = 10) -> np.ndarray:
+    """An h x w ink rectangle with one 1-row hole of `hole` = (length, 1) or a (rows, cols) one."""
+    sel = np.zeros((h + 2 * pad, w + 2 * pad), bool)
+    sel[pad: pad + h, pad: pad + w] = True
+    rows, cols = hole
+    y, x = pad + h // 2, pad + w // 2 - cols // 2
+    sel[y: y + rows, x: x + cols] = False
+    return sel
+
+
+@pytest.mark.parametrize("h,w,hole,count", [
+    (20, 20, (2, 2), 1),  # box 400: the 4 px floor; 2 x 2 = 4 is a hole
+    (20, 20, (1, 3), 0),  # 3 px is a pinhole
+    (96, 100, (1, 19), 0),  # box 9600: 0.002 x 9600 = 19.2 > 19
+    (96, 100, (1, 20), 1),
+    (99, 101, (1, 20), 1),  # box 9999: 19.998 <= 20; a box one row or column larger: 20.2 > 20
+    (99, 101, (1, 19), 0),
+])
+def test_pinholes_are_under_a_fifth_of_a_percent_of_the_inks_box(h, w, hole, count):
+    assert _holes(_blot(h, w, hole)) == count
+
+
+def _cup(open_side: str, n: int = 30) -> np.ndarray:
+    """A 3 px thick square outline with an 18 x 18 inside, moved against one edge of the frame and
+    open there: its inside is paper reaching that edge, not a hole."""
+    sel = np.zeros((n, n), bool)
+    sel[3:27, 3:27] = True
+    sel[6:24, 6:24] = False
+    if open_side == "right":
+        sel = np.roll(sel, 3, axis=1)
+        sel[6:24, 24:] = False
+    elif open_side == "bottom":
+        sel = np.roll(sel, 3, axis=0)
+        sel[24:, 6:24] = False
+    elif open_side == "left":
+        sel = np.roll(sel, -3, axis=1)
+        sel[6:24, :6] = False
+    elif open_side == "top":
+        sel = np.roll(sel, -3, axis=0)
+        sel[:6, 6:24] = False
+    return sel
+
+
+@pytest.mark.parametrize("side", ["right", "bottom", "left", "top"])
+def test_paper_reaching_one_edge_is_not_a_hole(side):
+    assert _holes(_cup("closed")) == 1
+    assert _holes(_cup(side)) == 0
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+def test_a_hole_one_pixel_from_the_edge_is_a_hole(turn):
+    """A 1 px outline in a corner of the frame: its walls are the frame's first row and column,
+    so the hole starts one pixel in, and counts."""
+    sel = np.zeros((30, 30), bool)
+    sel[:20, :20] = True
+    sel[1:19, 1:19] = False
+    assert _holes(np.rot90(sel, turn).copy()) == 1
