@@ -295,3 +295,124 @@ def test_even_kernels_do_not_shift_what_is_returned():
     if not np.array_equal(ruled_lines(dash), dash.astype(bool)):
         wrong.append("a 90 px line")
     assert not wrong, wrong
+
+
+# ------------------------------------------------------------------- the paper level
+def _frame(dark: int, level: float = 0.0) -> np.ndarray:
+    """A 50 x 50 picture whose 2 px frame (400 entries, corners counted twice) has `dark` entries
+    at `level` and the rest at 1, and whose 6 px corner blocks are mostly dark: of their 144
+    pixels, 64 inside the frame and 9 on it are 0, so their median is 0 while the frame's is 1
+    and the 8 px blocks' (256 pixels, at most 89 dark) is 1 too."""
+    g = np.ones((50, 50), np.float32)
+    for ys in (slice(2, 6), slice(44, 48)):
+        for xs in (slice(2, 6), slice(44, 48)):
+            g[ys, xs] = 0.0  # the corner blocks' inside: 64 pixels
+    g[0:2, 2:6] = 0.0  # 8 + 1 frame pixels of the corner blocks, each once in the frame
+    g[0, 44] = 0.0
+    spots = [(y, x) for y in (0, 1, 48, 49) for x in range(6, 44)]  # each once in the frame
+    for y, x in spots[: dark - 9]:
+        g[y, x] = level
+    return g
+
+
+def test_a_frame_bright_on_exactly_eighty_percent_is_whole():
+    g = _frame(80)  # 320 of 400 entries bright: not split
+    assert paper_level(g) == 1.0
+    assert paper_level(1.0 - g) == 0.0  # bright on exactly 20%: not split either
+
+
+def test_a_split_frame_is_read_in_its_six_pixel_corners():
+    g = _frame(160)  # bright on 60%: split, the 6 px corner blocks decide
+    assert paper_level(g) == 0.0
+    assert paper_level(_frame(81)) == 0.0  # 79.75%: split
+
+
+def test_a_frame_half_at_the_midpoint_is_split_by_its_bright_entries_only():
+    """Entries exactly halfway between the frame's extremes are not bright: 76 at 0.5, 9 at 0
+    and 315 at 1 is bright on 78.75% (split: the corners' 0), not 97.75% (whole: 1)."""
+    g = _frame(85, level=0.5)
+    assert paper_level(g) == 0.0
+
+
+def test_a_frame_that_varies_by_exactly_twice_the_contrast_is_not_split():
+    """Float64 so that 0.2 - 0.0 is exactly 2 * MIN_CONTRAST: the frame's median, 0.2; any
+    more spread and the corners' 0."""
+    g = _frame(160).astype(np.float64)
+    assert paper_level(g * 0.2) == 0.2
+    assert paper_level(g * 0.25) == 0.0
+
+
+# ------------------------------------------------------------------- which components are the digit
+BLANK = r"^No digit found: the picture is blank or too faint\. Write the digit darker or larger\.$"
+
+
+def test_no_ink_at_all_is_blank():
+    with pytest.raises(NoDigitError, match=BLANK):
+        _digit_components(np.zeros((40, 40), np.float32))
+
+
+def test_sizes_in_the_message_are_working_pixels_by_default():
+    ink = np.zeros((100, 100), np.float32)
+    ink[40:45, 40:45] = 1.0  # 5 px of 100: under 8%
+    with pytest.raises(NoDigitError, match=r"\(5 px in a 100 px picture\)"):
+        _digit_components(ink)
+    with pytest.raises(NoDigitError, match=r"\(20 px in a 400 px picture\)"):
+        _digit_components(ink, scale=4.0)
+
+
+def test_ink_is_normalised_by_its_ninetieth_percentile():
+    """200 strokes pixels from 0.5 to 1.0 evenly: the 90th percentile is 0.5 + 0.5 * 179.1 / 199
+    = 0.95 (the 91st would be 0.955, the maximum 1.0); the ink comes out divided by it, clipped
+    at 1, with its one-pixel rim of paper."""
+    ink = np.zeros((60, 60), np.float32)
+    ink[20:30, 20:40] = np.linspace(0.5, 1.0, 200, dtype=np.float32).reshape(10, 20)
+    out = _digit_components(ink)
+    np.testing.assert_allclose(out, np.clip(ink / 0.95, 0.0, 1.0), rtol=0, atol=2e-6)
+
+
+def test_the_threshold_never_drops_under_half_the_contrast_limit():
+    """A faint digit (0.12) beside a fainter patch (0.045): 35% of the digit's level is 0.042 and
+    Otsu's threshold is lower still, so the floor of 0.05 decides: the patch is not ink."""
+    ink = np.zeros((60, 60), np.float32)
+    ink[10:30, 10:30] = 0.12
+    ink[40:50, 40:50] = 0.045
+    u8 = (ink * 255).astype(np.uint8)
+    assert cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] < 0.045 * 255
+    out = _digit_components(ink)
+    expected = np.zeros_like(ink)
+    expected[10:30, 10:30] = 1.0
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("rows,cols,inner_wins", [(4, 10, True), (3, 13, False)])
+def test_marks_inside_the_frame_win_if_a_tenth_of_the_largest(rows, cols, inner_wins):
+    """A 400 px blob on the frame's corner and a 40 px mark inside: exactly a tenth, the mark is
+    the digit and the blob goes; a 39 px mark loses, and both are kept (39 >= 5% of 400)."""
+    ink = np.zeros((100, 100), np.float32)
+    ink[0:20, 0:20] = 1.0
+    ink[50: 50 + rows, 50: 50 + cols] = 1.0
+    out = _digit_components(ink)
+    assert out[50: 50 + rows, 50: 50 + cols].min() == 1.0
+    assert out[0:20, 0:20].max() == (0.0 if inner_wins else 1.0)
+
+
+@pytest.mark.parametrize("rows,cols,kept", [(4, 5, True), (1, 19, False)])
+def test_marks_of_five_percent_of_the_digit_are_kept(rows, cols, kept):
+    ink = np.zeros((100, 100), np.float32)
+    ink[20:40, 20:40] = 1.0  # the digit: 400 px
+    ink[60: 60 + rows, 60: 60 + cols] = 1.0  # 20 px (exactly 5%) or 19 px
+    out = _digit_components(ink)
+    assert out[60: 60 + rows, 60: 60 + cols].min() == (1.0 if kept else 0.0)
+    assert out[60: 60 + rows, 60: 60 + cols].max() == (1.0 if kept else 0.0)
+
+
+def test_the_kept_ink_has_a_one_pixel_rim():
+    """A 1.0 core in a 0.2 halo 4 px wide: the halo is under the threshold (35% of the core) and
+    only its ring one pixel round the core is kept, the antialiased edge of the stroke."""
+    ink = np.zeros((90, 90), np.float32)
+    ink[36:54, 36:54] = 0.2
+    ink[40:50, 40:50] = 1.0
+    expected = np.zeros_like(ink)
+    expected[39:51, 39:51] = 0.2
+    expected[40:50, 40:50] = 1.0
+    np.testing.assert_allclose(_digit_components(ink), expected, atol=1e-6)
