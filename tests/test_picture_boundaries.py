@@ -416,3 +416,18 @@ def test_the_kept_ink_has_a_one_pixel_rim():
     expected[39:51, 39:51] = 0.2
     expected[40:50, 40:50] = 1.0
     np.testing.assert_allclose(_digit_components(ink), expected, atol=1e-6)
+
+
+def test_pixels_at_otsus_threshold_are_paper_for_the_inks_level():
+    """A 0.6-1.0 ramp of 400 stroke pixels and a 100 px patch at 0.2 (51/255): Otsu's threshold
+    falls on the patch's level, and OpenCV counts pixels at the threshold as background. So the
+    ink's level is the ramp's own 90th percentile, 0.6 + 0.4 * 359.1 / 399 = 0.96, not 0.95 (the
+    ramp and the patch together); the patch is under 35% of it and goes."""
+    ink = np.zeros((60, 60), np.float32)
+    ink[10:30, 10:30] = np.linspace(0.6, 1.0, 400, dtype=np.float32).reshape(20, 20)
+    ink[40:50, 40:50] = np.float32(51 / 255)
+    u8 = (ink * 255).astype(np.uint8)
+    assert cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] == 51
+    expected = np.zeros_like(ink)
+    expected[10:30, 10:30] = np.clip(ink[10:30, 10:30] / 0.96, 0.0, 1.0)
+    np.testing.assert_allclose(_digit_components(ink), expected, rtol=0, atol=2e-6)
