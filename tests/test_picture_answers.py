@@ -274,3 +274,4 @@ def test_a_one_pixel_pen_on_a_large_canvas_is_thickened():
     cv2.ellipse(img, (128, 128), (89, 107), 0, 0, 360, 255, 1)
     x = prepare_digit(img)
     assert x.max() > 0.8 and stroke_width(x > 0.5) > 3.0
+    assert x[14, 14] < 0.1  # restored by scaling the ring, not by filling the crop
