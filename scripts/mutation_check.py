@@ -50,7 +50,8 @@ GROUPS = {
     "picture": (["textanchor/modalities/picture.py"],
                 ["tests/test_image_polarity.py", "tests/test_pictures.py", "tests/test_registries.py",
                  "tests/test_user_inputs.py", "tests/test_picture_answers.py",
-                 "tests/test_picture_decoding.py"]),
+                 "tests/test_picture_decoding.py", "tests/test_picture_boundaries.py",
+                 "tests/test_picture_lines.py"]),
     "base": (["textanchor/modalities/base.py"], ["tests/test_registries.py", "tests/test_modality_base.py"]),
 }
 

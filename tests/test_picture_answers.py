@@ -274,3 +274,15 @@ def test_a_one_pixel_pen_on_a_large_canvas_is_thickened():
     cv2.ellipse(img, (128, 128), (89, 107), 0, 0, 360, 255, 1)
     x = prepare_digit(img)
     assert x.max() > 0.8 and stroke_width(x > 0.5) > 3.0
+    assert x[14, 14] < 0.1  # restored by scaling the ring, not by filling the crop
+
+
+def test_a_one_pixel_ring_stays_one_closed_stroke_on_a_larger_canvas():
+    """At 400 px the crop shrinks about 4:1 to the measuring scale: area averaging keeps every
+    part of a 1 px line (faint, then restored); sampling would keep only where the line crosses
+    the sampling grid, leaving a dozen dashes."""
+    img = np.zeros((400, 400), np.uint8)
+    cv2.ellipse(img, (200, 200), (140, 168), 0, 0, 360, 255, 1)
+    x = center_digit(img.astype(np.float32) / 255)
+    assert cv2.connectedComponents((x > 0.5).astype(np.uint8))[0] - 1 == 1
+    assert x[14, 14] < 0.1
