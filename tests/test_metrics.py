@@ -4,7 +4,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from textanchor.metrics import (
-    METRIC_KEYS_DOC, evaluation_report, linear_probe, mean_cosine, modality_gap,
+    METRIC_KEYS_DOC, evaluation_report, l2_normalize, linear_probe, mean_cosine, modality_gap,
     retrieval_metrics, zero_shot_accuracy,
 )
 
@@ -283,11 +283,11 @@ def test_queries_without_a_relevant_item_are_left_out_of_map():
 def test_retrieval_input_checks_are_exact():
     x = np.eye(3)
     for ql, gl in (([0, 1], [0, 1, 2]), ([0, 1, 2], [0, 1])):  # either side wrong alone
-        with pytest.raises(ValueError, match="disagree in length"):
+        with pytest.raises(ValueError, match="^embeddings and labels disagree in length$"):
             retrieval_metrics(x, ql, x, gl)
     with pytest.raises(ValueError, match="exclude_self needs query and gallery to be one set; got 3 vs 2"):
         retrieval_metrics(x, [0, 1, 2], x[:2], [0, 1], exclude_self=True)
-    with pytest.raises(ValueError, match="at least one query and one gallery item"):
+    with pytest.raises(ValueError, match="^retrieval needs at least one query and one gallery item$"):
         retrieval_metrics(x[:1], [0], x[:1], [0], exclude_self=True)
     with pytest.raises(ValueError, match="at least one query"):
         retrieval_metrics(x[:0], [], x, [0, 1, 2])
@@ -315,3 +315,20 @@ def test_l2_normalize_shapes_dtypes_and_tensors():
     assert l2_normalize(np.zeros((2, 3))).tolist() == [[0.0] * 3] * 2  # zero rows stay zero
     t = torch.tensor([[3.0, 4.0]], requires_grad=True)  # a training tensor: detached, not refused
     assert np.allclose(l2_normalize(t), [[0.6, 0.8]])
+
+
+def test_l2_normalize_scales_short_and_long_rows_to_one():
+    """The eps floor only keeps zero rows at zero: a row of norm 0.5 or 1e-6 still becomes unit."""
+    x = np.array([[0.3, 0.4], [3e-7, 4e-7], [30.0, 40.0], [0.0, 0.0]])
+    np.testing.assert_allclose(l2_normalize(x), [[0.6, 0.8], [0.6, 0.8], [0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
+    assert l2_normalize(x).dtype == np.float32
+
+
+def test_linear_probe_defaults_are_the_documented_split():
+    """80% train / 20% held out with seed 0 by default (the figures in the README use them)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 30)
+    x = rng.normal(size=(120, 8)) + 1.5 * np.eye(8)[y]
+    assert linear_probe(x, y) == linear_probe(x, y, train_fraction=0.8, seed=0)
+    assert linear_probe(x, y) != linear_probe(x, y, train_fraction=0.5, seed=0) or \
+        linear_probe(x, y) != linear_probe(x, y, seed=1)
