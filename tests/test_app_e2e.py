@@ -294,7 +294,7 @@ def test_the_offline_gallery_is_real_data(app_url):
 def test_api_callers_get_validation_messages(client):
     with pytest.raises(Exception, match="(?s)Expected a `float`.*'abc'"):
         client.predict("seven", "abc", api_name="/search_text")
-    for api in ("/search_audio", "/search_sketch"):  # a plain path instead of handle_file(path)
+    for api in ("/search_audio", "/search_sketch", "/search_image"):  # a plain path instead of handle_file(path)
         with pytest.raises(Exception, match="must be sent as a file.*handle_file") as e:
             client.predict("/etc/passwd", 3, api_name=api)
         assert "validation error" not in str(e.value)

@@ -278,20 +278,23 @@ def test_a_plain_path_string_to_a_file_input_gets_a_clear_message(tmp_path):
     from PIL import Image
 
     from textanchor.demo.file_inputs import AudioInput
-    from textanchor.demo.picture_input import PictureSketchpad
+    from textanchor.demo.picture_input import PhotoInput, PictureSketchpad
 
     with gr.Blocks() as demo:
         sketch, audio, out = PictureSketchpad(type="numpy"), AudioInput(type="filepath"), gr.Textbox()
+        photo = PhotoInput()
         gr.Button().click(lambda s: str(s is not None), sketch, out, api_name="sketch")
         gr.Button().click(lambda a: str(a is not None), audio, out, api_name="audio")
+        gr.Button().click(lambda p: str(p is not None), photo, out, api_name="photo")
     demo.queue().launch(prevent_thread_lock=True, show_error=True, quiet=True)
     try:
         client = Client(demo.local_url, verbose=False)
-        for api, what in (("/sketch", "sketch or picture"), ("/audio", "recording")):
+        for api, what in (("/sketch", "sketch or picture"), ("/audio", "recording"), ("/photo", "photo")):
             with pytest.raises(Exception) as e:
                 client.predict(str(tmp_path / "x.png"), api_name=api)
             assert f"The {what} must be sent as a file" in str(e.value) and "validation error" not in str(e.value)
         Image.new("L", (28, 28), 255).save(tmp_path / "x.png")
-        assert client.predict(handle_file(str(tmp_path / "x.png")), api_name="/sketch") == "True"  # a file still works
+        for api in ("/sketch", "/photo"):  # a file still works
+            assert client.predict(handle_file(str(tmp_path / "x.png")), api_name=api) == "True"
     finally:
         demo.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 from gradio.components.image_editor import EditorData
+from gradio.data_classes import ImageData
 from pydantic import ConfigDict, model_validator
 
 from .file_inputs import refuse_plain_path
@@ -38,6 +39,18 @@ class PictureSketchpad(gr.Sketchpad):
 
     def get_block_name(self) -> str:
         return "imageeditor"  # the browser renders it with the Sketchpad's own front end
+
+
+class ImageDataNotPath(ImageData):
+    """ImageData (gr.Image's payload) that refuses a bare path string with `PlainPathError`,
+    as the sketch and recording inputs do (pydantic's own report was all a caller got)."""
+
+    model_config = ConfigDict(title="ImageData")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_plain_path(cls, value):
+        return refuse_plain_path(value, "photo")
 
 
 NOT_A_PICTURE = "The upload is not a picture this app can read: use a PNG, JPEG, WebP, BMP or GIF file."
@@ -89,7 +102,7 @@ def PhotoInput(**kwargs) -> gr.Image:
     """A gr.Image for photo uploads. `image_mode=None` hands the file over as it is, keeping a
     transparent PNG's alpha (where a drawing exported from a tablet keeps its ink; Gradio's
     default RGB turns it into a black square, and RGBA cannot be saved back as JPEG), and a file that is not an image gets a message, not a traceback. A plain
-    gr.Image with its preprocess wrapped on the instance: a subclass changes how the page
+    gr.Image with its preprocess and payload model set on the instance: a subclass changes how the page
     renders the component (its file input did not appear in the browser test)."""
     import types
 
@@ -97,4 +110,5 @@ def PhotoInput(**kwargs) -> gr.Image:
     kwargs.setdefault("image_mode", None)
     photo = gr.Image(**kwargs)
     photo.preprocess = types.MethodType(_readable(gr.Image.preprocess), photo)
+    photo.data_model = ImageDataNotPath  # a plain path string gets the sketch's clear message
     return photo
