@@ -84,3 +84,28 @@ def test_search_refuses_bad_queries_with_clear_messages(indexed, tmp_path, capsy
         warnings.simplefilter("error", Image.DecompressionBombWarning)  # PIL's DecompressionBombWarning used to be printed
         assert main([*search, "--file", str(huge)]) == 2
     assert "The picture is too large (12000x12000 px, 144 megapixels; at most 89)" in capsys.readouterr().err
+
+
+def test_search_says_when_it_is_not_sure(indexed, tmp_path, capsys):
+    """The app's rule on the command line: under 60% zero-shot confidence the line says the query
+    is likely none of the classes (the shipped checkpoint reads "banana bread" as a digit at ~23%)."""
+    from pathlib import Path
+
+    from textanchor.demo.search import UNSURE_BELOW
+    from textanchor.pipeline import Embedder
+
+    ck = str(Path(__file__).resolve().parents[1] / "checkpoints" / "default")
+    _, word, _ = indexed
+    idx = tmp_path / "index"
+    assert main(["embed", "--checkpoint", ck, "--out", str(idx), str(word)]) == 0
+    emb = Embedder.from_checkpoint(ck)
+    seen = []
+    for text in ("banana bread", "two"):
+        conf = float(emb.classify(emb.embed("text", [text]))[1][0].max())
+        seen.append(conf < UNSURE_BELOW)
+        capsys.readouterr()
+        assert main(["search", "--index", str(idx), "--checkpoint", ck, "--text", text, "-k", "1"]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        assert first.startswith("query zero-shot: ") and f"({conf:.2f})" in first
+        assert ("not sure: under 0.60; this model only knows zero, one, two" in first) == seen[-1], first
+    assert seen == [True, False]  # both sides of the rule were checked

@@ -172,6 +172,7 @@ def _search(a) -> int:
     from .pipeline import Embedder
 
     from .demo.inputs import clean_text
+    from .demo.search import UNSURE_BELOW, known_classes
 
     # Queries are checked as the app checks them: an empty text here, a file (missing, silent,
     # too large) by Embedder.embed_query_file.
@@ -180,7 +181,11 @@ def _search(a) -> int:
     emb = Embedder.from_checkpoint(a.checkpoint)
     q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file)
     labels, probs = emb.classify(q[None])
-    print(f"query zero-shot: {emb.class_names[labels[0]]} ({probs[0].max():.2f})")
+    conf = float(probs[0].max())
+    # The app's rule (demo/search.py): under UNSURE_BELOW the query is likely none of the classes.
+    unsure = (f"  not sure: under {UNSURE_BELOW:.2f}; this model only knows {known_classes(emb.class_names)}"
+              if conf < UNSURE_BELOW else "")
+    print(f"query zero-shot: {emb.class_names[labels[0]]} ({conf:.2f}){unsure}")
     for h in index.search(q, k=a.k, modality=a.modality):
         print(f"{h.score:.3f}  {h.modality:6s} {str(h.label):10s} {h.source}")
     return 0

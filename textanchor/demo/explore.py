@@ -109,7 +109,7 @@ def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, s
     try:
         _, meta = gallery.index.get(item_id)
     except KeyError:
-        raise KeyError(f"No item {item_id!r} in this gallery; ids look like image:12 or audio:3.") from None
+        raise KeyError(f"No item {item_id!r} in this gallery; ids look like image:12, audio:3 or video:00015.") from None
     path = gallery.file(item_id)
     text = f"**{meta['label']}** · {meta['modality']} · id `{item_id}` · source `{meta['source']}`"
     if meta["modality"] == "video":
