@@ -298,3 +298,26 @@ def test_a_plain_path_string_to_a_file_input_gets_a_clear_message(tmp_path):
             assert client.predict(handle_file(str(tmp_path / "x.png")), api_name=api) == "True"
     finally:
         demo.close()
+
+
+def test_a_model_near_chance_is_activated_with_a_warning(service, trained, tmp_path):
+    """A checkpoint whose recorded held-out zero-shot accuracies are all under twice chance (a
+    one-epoch run on a small set) is activated, with a warning saying its answers are guesses."""
+    import json
+
+    from textanchor.demo.service import chance_warning
+
+    assert chance_warning({"image/zero_shot_acc": 0.10, "audio/zero_shot_acc": 0.161}, 10) == (
+        "⚠️ Its held-out zero-shot accuracy is 16% (audio), 10% (image), close to chance (10% with 10 classes): "
+        "its answers will be mostly guesses. Train for more epochs or on more data.")
+    assert chance_warning({"image/zero_shot_acc": 0.10, "audio/zero_shot_acc": 0.20}, 10) == ""  # one at 2x: fine
+    assert chance_warning({"image/zero_shot_acc/zero": 0.0, "loss": 9.0}, 10) == ""  # nothing recorded
+    assert chance_warning({"image/zero_shot_acc": float("nan")}, 10) == ""
+    weak = service.cache_dir / "models" / "weak"  # a folder the app's path policy allows
+    shutil.copytree(trained.checkpoint, weak)
+    cfg = json.loads((weak / "config.json").read_text())
+    cfg["metrics"] = {**cfg["metrics"], "image/zero_shot_acc": 0.3, "audio/zero_shot_acc": 0.35}  # 3 classes
+    (weak / "config.json").write_text(json.dumps(cfg))
+    msg = service.activate(weak, session="weak-visitor")
+    assert msg.startswith("✅") and "close to chance (33% with 3 classes)" in msg, msg
+    assert "⚠️" not in service.activate(trained.checkpoint, session="weak-visitor")  # the toy model learnt

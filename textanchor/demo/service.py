@@ -58,6 +58,20 @@ def warn(message: str) -> str:
     return f"⚠️ {message}"
 
 
+def chance_warning(metrics: dict, n_classes: int, factor: float = 2.0) -> str:
+    """A warning when every held-out zero-shot accuracy a checkpoint recorded is under `factor`
+    times chance (1 / n_classes), e.g. a one-epoch run on a small set; "" otherwise or when it
+    recorded none. metrics: the checkpoint's flat metric dict ("image/zero_shot_acc": 0.10, ...)."""
+    accs = {k.split("/")[0]: float(v) for k, v in metrics.items()
+            if k.count("/") == 1 and k.endswith("/zero_shot_acc") and v == v}  # v == v: not NaN
+    chance = 1.0 / max(1, n_classes)
+    if not accs or n_classes < 2 or max(accs.values()) >= factor * chance:
+        return ""
+    got = ", ".join(f"{v:.0%} ({m})" for m, v in sorted(accs.items()))
+    return (f"⚠️ Its held-out zero-shot accuracy is {got}, close to chance ({chance:.0%} with {n_classes} "
+            "classes): its answers will be mostly guesses. Train for more epochs or on more data.")
+
+
 class DemoService:
     """The app's state and logic.
 
@@ -162,7 +176,9 @@ class DemoService:
         if self.auto_warm_up:
             self.warm_up(session)
         whose = "for every visitor" if session is None else "for you (other visitors keep theirs)"
-        return f"✅ Active model {whose}: `{folder}` (loaded with its gallery in {time.time() - t0:.1f} s)."
+        note = chance_warning(embedder.config.get("metrics") or {}, len(embedder.class_names))
+        return (f"✅ Active model {whose}: `{folder}` (loaded with its gallery in {time.time() - t0:.1f} s)."
+                + (f" {note}" if note else ""))
 
     def forget(self, session: str | None) -> None:
         """A visitor left (the page was closed): drop their model choice."""
