@@ -205,3 +205,40 @@ def test_pooled_sets_keep_modality_and_integer_labels_even_when_one_is_empty():
     assert pooled.modality == "audio" and pooled.labels.dtype == np.int64
     assert [pooled.class_names[y] for y in pooled.labels] == ["one", "zero"]
     assert concat([empty]).labels.dtype == np.int64 and relabel(empty, ["one"]).dtype == np.int64
+
+
+def test_load_spec_fills_what_each_loader_takes(monkeypatch, tmp_path):
+    """`root` from data_root/<name>, the split, the modality's sample rate, and `data_root` itself
+    for loaders that wrap other specs; a spec's own values are kept; nothing a loader does not take."""
+    from textanchor.data import combine
+    from textanchor.data.datasets import DATASETS
+
+    calls = []
+
+    def wrapping(split, data_root=None, inner=None):
+        calls.append(("wrapping", split, data_root, inner))
+
+    def leaf(split, root=None, sample_rate=None):
+        calls.append(("leaf", split, root, sample_rate))
+
+    def bare(n=1):
+        calls.append(("bare", n))
+
+    loaders = {"wrapping": wrapping, "leaf": leaf, "bare": bare}
+    monkeypatch.setattr(DATASETS, "get", lambda name: loaders[name])
+    combine.load_spec("wrapping", {"inner": "leaf"}, "test", data_root=str(tmp_path), sample_rate=8000)
+    combine.load_spec("wrapping", {"data_root": "/mine"}, "train", data_root=str(tmp_path))
+    combine.load_spec("leaf", {}, "train", data_root=str(tmp_path), sample_rate=16000)
+    combine.load_spec("leaf", {"root": "/r", "sample_rate": 22050, "split": "test"}, "train", data_root=str(tmp_path), sample_rate=8000)
+    combine.load_spec("leaf", {}, "train")
+    combine.load_spec("bare", {"n": 2}, "train", data_root=str(tmp_path), sample_rate=8000)
+    assert calls == [("wrapping", "test", str(tmp_path), "leaf"), ("wrapping", "train", "/mine", None),
+                     ("leaf", "train", str(tmp_path / "leaf"), 16000), ("leaf", "test", "/r", 22050),
+                     ("leaf", "train", None, None), ("bare", 2)]
+
+
+def test_pooling_nothing_is_refused():
+    from textanchor.data.combine import concat
+
+    with pytest.raises(ValueError, match="^nothing to pool$"):
+        concat([])
