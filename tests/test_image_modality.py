@@ -162,3 +162,13 @@ def test_a_small_digit_size_prepares():
     assert x.shape == (1, 1, 16, 16)
     rows, cols = np.nonzero(x[0, 0].numpy() > 0.05)
     assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 <= round(16 * 20 / 28) + 1
+
+
+@pytest.mark.parametrize("size, box", [(28, 20), (56, 40), (16, 11)])
+def test_the_digit_box_is_mnists_proportion(size, box):
+    """A 2:1 bar fills exactly a `box` px long side (MNIST: 20 of 28); the other side is half."""
+    img = np.zeros((200, 200), np.uint8)
+    img[20:180, 60:140] = 255  # 160 x 80, solid: no stroke change
+    x = create_modality("image", size=size, stroke_fraction=0.0).prepare([img])[0, 0].numpy()
+    rows, cols = np.nonzero(x > 0.5)
+    assert rows.max() - rows.min() + 1 == box and abs((cols.max() - cols.min() + 1) - box / 2) <= 1
