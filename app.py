@@ -153,8 +153,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     def download(folder, request: gr.Request):
         try:
             return service.zip_checkpoint(folder, session=_sid(request) or "api") if folder else None
-        except ValueError as e:  # InputError: refused path or not a checkpoint
-            raise gr.Error(str(e)) from None
+        except ValueError as e:  # InputError: refused path or not a checkpoint (no traceback in the log)
+            raise gr.Error(str(e), print_exception=False) from None
 
     def load_model(folder, request: gr.Request):
         sid = _sid(request) or "api"
