@@ -98,7 +98,10 @@ class TextAnchor:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if missing:
-                vecs = self.model.encode(missing, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
+                # No progress bar: sentence-transformers draws one whenever logging is at INFO (the
+                # app's level), a "Batches: 100%" line in the server log for every text query.
+                vecs = self.model.encode(missing, batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
+                                         show_progress_bar=False)
                 self._cache.update(zip(missing, vecs.astype(np.float32)))
             if not texts:
                 return torch.zeros((0, self.dim))
