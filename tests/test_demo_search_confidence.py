@@ -51,3 +51,9 @@ def test_shipped_model_is_unsure_of_non_digit_text_and_sure_of_digits():
     _, p = emb.classify(emb.embed("text", ["sept", "a cat", "\U0001F600", "banana", "seven", "the number three"]))
     conf = p.max(1)
     assert (conf[:4] < UNSURE_BELOW).all() and (conf[4:] >= UNSURE_BELOW).all(), conf
+
+
+def test_the_count_of_results_agrees_in_number():
+    hits = {"image": [object()], "audio": [object(), object()], "ecg": [object()]}
+    r = QueryResult("text", np.zeros(4, np.float32), "three", 0.9, {"three": 0.9}, hits, 0.01, "", "", DIGITS)
+    assert "Found 2 clips, 1 image, 1 ecg item in" in r.summary()

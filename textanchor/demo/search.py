@@ -86,7 +86,7 @@ class QueryResult:
 
     def summary(self) -> str:
         """Markdown line for the status area."""
-        found = ", ".join(f"{len(self.hits[m])} {NOUNS.get(m, m + ' items')}" for m in _page_order(self.hits))
+        found = ", ".join(f"{len(self.hits[m])} {_noun(m, len(self.hits[m]))}" for m in _page_order(self.hits))
         src = self.noun or QUERY_NOUNS.get(self.modality, f"{self.modality} query")
         note = f" ({self.note})" if self.note else ""
         line = f"The {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot confidence). "
@@ -99,6 +99,12 @@ class QueryResult:
     def unsure(self) -> bool:
         """True when the zero-shot confidence is under `UNSURE_BELOW` (likely not one of the classes)."""
         return self.confidence < UNSURE_BELOW
+
+
+def _noun(modality: str, n: int) -> str:
+    """"clips" / "clip" (n == 1) for a result kind; "<modality> items" for a plugin's."""
+    plural = NOUNS.get(modality, f"{modality} items")
+    return plural[:-1] if n == 1 else plural
 
 
 def query_noun(modality: str, value) -> str:
