@@ -294,6 +294,11 @@ def test_a_plain_path_string_to_a_file_input_gets_a_clear_message(tmp_path):
                 client.predict(str(tmp_path / "x.png"), api_name=api)
             assert f"The {what} must be sent as a file" in str(e.value) and "validation error" not in str(e.value)
         Image.new("L", (28, 28), 255).save(tmp_path / "x.png")
+        for part in ("background", "composite"):  # a path string as one part of the sketch
+            value = {"background": None, "layers": [], "composite": None, part: str(tmp_path / "x.png")}
+            with pytest.raises(Exception) as e:
+                client.predict(value, api_name="/sketch")
+            assert f"The sketch's {part} must be sent as a file" in str(e.value) and "validation error" not in str(e.value)
         for api in ("/sketch", "/photo"):  # a file still works
             assert client.predict(handle_file(str(tmp_path / "x.png")), api_name=api) == "True"
     finally:

@@ -27,6 +27,11 @@ class EditorDataOrPicture(EditorData):
     @classmethod
     def _bare_file(cls, value):
         refuse_plain_path(value, "sketch or picture")
+        if isinstance(value, dict):  # a path string as one of the editor's parts
+            for key in ("background", "composite"):
+                refuse_plain_path(value.get(key), f"sketch's {key}")
+            for layer in value.get("layers") or []:
+                refuse_plain_path(layer, "sketch's layer")
         if isinstance(value, dict) and "path" in value and not EDITOR_KEYS & set(value):
             return {"background": value, "layers": [], "composite": value}
         return value
