@@ -34,13 +34,18 @@ def unknown_labels(class_names, eval_sets: dict[str, ItemSet]) -> dict[str, list
     return {m: v for m, v in out.items() if v}
 
 
+def brief_list(names, show: int = 10, quote: bool = False) -> str:
+    """"zero, one, ... nine" for a message: up to `show` names (repr'd when `quote`), then how
+    many more."""
+    names = list(names)
+    more = f" and {len(names) - show} more" if len(names) > show else ""
+    return ", ".join(map(repr if quote else str, names[:show])) + more
+
+
 def describe_unknown(class_names, unknown: dict[str, list[str]], show: int = 10) -> str:
     """One message naming the unknown labels and the model's classes (up to `show` of each)."""
-    def brief(names):
-        names = list(names)
-        return ", ".join(map(repr, names[:show])) + (f" and {len(names) - show} more" if len(names) > show else "")
-    parts = "; ".join(f"{m}: {brief(v)}" for m, v in unknown.items())
-    return f"labels the model has no class for ({parts}); its classes are {brief(class_names)}"
+    parts = "; ".join(f"{m}: {brief_list(v, show, quote=True)}" for m, v in unknown.items())
+    return f"labels the model has no class for ({parts}); its classes are {brief_list(class_names, show, quote=True)}"
 
 
 def check_labels(class_names, eval_sets: dict[str, ItemSet], open_vocab: bool = False) -> str | None:

@@ -1,8 +1,10 @@
 """Steady background noises of the places people record in, and laying them under a recording.
 
-Used twice, with the same generators: by training augmentation (`augment_audio`, noise over the
-whole fixed window the model sees) and by the noisy-voices bench (`textanchor.noisy_voices`,
-noise over a whole simulated recording, before, under and after the word). Kinds:
+Used by the noisy-voices bench (`textanchor.noisy_voices`: noise over a whole simulated recording,
+before, under and after the word) and for hiss by the data-set augmentation (`augment_audio`).
+Training's per-step room noise draws the same kinds in torch on the whole batch
+(`textanchor.modalities.audio_augment`): a few ms a step, with babble from the batch itself
+rather than a pool of clips. Kinds:
 
   white, pink, brown  hiss whose power falls as 1/f**0, 1/f, 1/f**2: phone and preamp hiss,
                       air conditioning and fans, traffic and wind rumble

@@ -117,9 +117,9 @@ def query_noun(modality: str, value) -> str:
 
 def known_classes(names, show: int = 10) -> str:
     """"zero, one, ... nine" for a status line: up to `show` names, then how many more."""
-    names = list(names)
-    more = f" and {len(names) - show} more" if len(names) > show else ""
-    return ", ".join(names[:show]) + more
+    from ..evaluate import brief_list
+
+    return brief_list(names, show)
 
 
 def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sample_rate: int | None = None,
