@@ -404,7 +404,8 @@ service = DemoService(args.checkpoint, args.data, args.cache, download=not args.
                       allow_any_path=args.allow_any_path, warm_up=False)
 # Gallery media (written once when a gallery is built) and the example inputs are served as they
 # are: a search returns their paths and Gradio neither hashes nor copies them per answer.
-serve_static([service.cache_dir / "galleries", ASSETS])  # and a cheap per-file check: static_files.py
+MEDIA = [service.cache_dir / "galleries", ASSETS]
+serve_static(MEDIA)  # and a cheap per-file check: static_files.py
 demo = build_demo(service, args.search_concurrency)
 
 if __name__ == "__main__":
@@ -413,7 +414,7 @@ if __name__ == "__main__":
 
         torch.set_num_threads(args.torch_threads)
     demo.queue(default_concurrency_limit=4).launch(
-        max_file_size=f"{args.max_upload_mb}mb", allowed_paths=[str(service.cache_dir / "galleries"), str(ASSETS)],
+        max_file_size=f"{args.max_upload_mb}mb", allowed_paths=[str(p) for p in MEDIA],
         theme=gr.themes.Soft(), js=PAGE_JS, show_error=True,  # validation messages reach API callers too
         prevent_thread_lock=True,
     )
