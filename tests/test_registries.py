@@ -38,6 +38,14 @@ def test_encoder_forward_backward(name, modality):
     y = enc(x)
     assert y.shape == (3, enc.output_dim)
     assert torch.isfinite(y).all()
+    if getattr(enc, "frozen", False):
+        # A frozen pretrained encoder: nothing to train, nothing in a checkpoint, the same
+        # features in training mode as in eval mode (so training may compute them once).
+        assert not any(p.requires_grad for p in enc.parameters())
+        assert enc.state_dict() == {} or not any(".backbone." in f".{k}" for k in enc.state_dict())
+        enc.train()
+        assert torch.equal(enc(x.detach()), y.detach())
+        return
     y.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in enc.parameters())

@@ -26,6 +26,11 @@ class ModalityRecipe:
     # Items of this modality per step (None: the run's batch_size). Every modality steps
     # together, so a small data set with a smaller batch is not repeated too often.
     batch_size: int | None = None
+    # Open vocabulary: classes whose items this branch never trains on (they stay in its held-out
+    # data and are scored through their text alone). None: a seeded `unseen_share` of the classes
+    # that only this modality has, drawn when training starts and saved here in the checkpoint.
+    unseen: list[str] | None = None
+    unseen_share: float = 0.0
 
 
 @dataclass
@@ -59,6 +64,8 @@ class TrainConfig:
                 eval_data=None if r.get("eval_data") is None else [DataSpec(**s) for s in r["eval_data"]],
                 branch=BranchConfig(**r.get("branch", {})),
                 batch_size=r.get("batch_size"),
+                unseen=r.get("unseen"),
+                unseen_share=r.get("unseen_share", 0.0),
             )
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known

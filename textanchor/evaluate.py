@@ -11,18 +11,50 @@ from .metrics import evaluation_report
 
 
 def evaluate_model(model, eval_sets: dict[str, ItemSet], class_emb: torch.Tensor, class_names: list[str],
-                   device: str = "cpu", probes: bool = True, seed: int = 0) -> dict[str, float]:
-    """Flat metrics dict (keys in `textanchor.metrics.METRIC_KEYS_DOC`) for a trained model."""
-    from .train import embed_tensor
+                   device: str = "cpu", probes: bool = True, seed: int = 0,
+                   unseen: dict[str, list[str]] | None = None) -> dict[str, float]:
+    """Flat metrics dict (keys in `textanchor.metrics.METRIC_KEYS_DOC`) for a trained model.
+
+    unseen: {modality: classes its branch never trained on}; adds `unseen_report`'s keys."""
+    from .train import embed_tensor, item_features
 
     emb, lab = {}, {}
     for m, s in eval_sets.items():
         if len(s) == 0:
             continue
-        x = model.branches[m].modality.prepare(s.items, s.sample_rate)
-        emb[m] = embed_tensor(model, m, x, device).numpy()
+        # Prepared and encoded in chunks: 2,000 photos at 160 px are 600 MB as one tensor.
+        emb[m] = embed_tensor(model, m, item_features(model.branches[m], s.items, s.sample_rate, device),
+                              device, features=True).numpy()
         lab[m] = relabel(s, class_names)
-    return evaluation_report(emb, lab, class_emb.numpy(), probes=probes, seed=seed)
+    report = evaluation_report(emb, lab, class_emb.numpy(), probes=probes, seed=seed)
+    report.update(unseen_report(emb, lab, class_emb.numpy(), class_names, unseen or {}))
+    return report
+
+
+def unseen_report(emb: dict, lab: dict, class_emb: np.ndarray, class_names: list[str],
+                  unseen: dict[str, list[str]]) -> dict[str, float]:
+    """Seen versus unseen classes per modality (`openvocab.open_vocab_report`), keyed
+    "{m}/open/{key}": e.g. "sketch/open/unseen/acc_unseen", accuracy on items of classes the
+    branch never trained on, ranked among those classes only, next to "sketch/open/chance/unseen".
+
+    Args: emb, lab: {modality: (N, A) vectors, (N,) class indices}; class_emb (C, A);
+        unseen: {modality: class names held out of its training} (modalities without any skipped).
+    """
+    from .openvocab import open_vocab_report
+
+    out = {}
+    pos = {n: i for i, n in enumerate(class_names)}
+    for m, names in unseen.items():
+        if m not in emb or not names:
+            continue
+        u = np.array(sorted(pos[n] for n in names if n in pos))
+        present = np.unique(lab[m])
+        seen = np.setdiff1d(present, u)
+        is_u = np.isin(lab[m], u)
+        rep = open_vocab_report(emb[m][~is_u], lab[m][~is_u], emb[m][is_u], lab[m][is_u], class_emb,
+                                seen if len(seen) else present, u)
+        out.update({f"{m}/open/{k}": v for k, v in rep.items()})
+    return out
 
 
 def unknown_labels(class_names, eval_sets: dict[str, ItemSet]) -> dict[str, list[str]]:

@@ -43,6 +43,23 @@ class Branch(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.projector(self.encoder(self.frontend(x)))  # (B, A)
 
+    @property
+    def cacheable(self) -> bool:
+        """True when the encoder's output is a fixed function of the prepared item during
+        training (a frozen pretrained encoder, no augmentation, no random front end), so training
+        may compute it once per item and train the projector on it (`features`)."""
+        return (bool(getattr(self.encoder, "frozen", False)) and not self.modality.augments()
+                and isinstance(self.frontend, nn.Identity))
+
+    @torch.no_grad()
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, *input_shape) prepared items -> (B, D) encoder features (what `project` takes)."""
+        return self.encoder(self.frontend(x))
+
+    def project(self, f: torch.Tensor) -> torch.Tensor:
+        """(B, D) encoder features -> (B, A) text-space vectors (not normalised)."""
+        return self.projector(f)
+
 
 class AnchoredModel(nn.Module):
     """All modality branches that project into one anchor space of dimension `anchor_dim`."""
@@ -56,8 +73,10 @@ class AnchoredModel(nn.Module):
     def modalities(self) -> list[str]:
         return list(self.branches.keys())
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return {m: self.branches[m](x) for m, x in batch.items()}
+    def forward(self, batch: dict[str, torch.Tensor], features: frozenset = frozenset()) -> dict[str, torch.Tensor]:
+        """{modality: prepared batch} -> {modality: (B, A)}; for modalities in `features` the
+        batch holds encoder features already (`Branch.features`), and only the projector runs."""
+        return {m: self.branches[m].project(x) if m in features else self.branches[m](x) for m, x in batch.items()}
 
     def branch_configs(self) -> dict[str, dict]:
         return {m: asdict(b.cfg) for m, b in self.branches.items()}

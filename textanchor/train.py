@@ -66,6 +66,39 @@ def load_recipe_data(cfg: TrainConfig, model: AnchoredModel) -> tuple[dict, dict
     return train_sets, eval_sets
 
 
+def resolve_unseen(cfg: TrainConfig, train_sets: dict) -> dict[str, list[str]]:
+    """Per modality, the classes its branch does not train on: the recipe's `unseen` list, else a
+    seeded `unseen_share` of the classes only that modality has. Classes that two modalities
+    share are never drawn: they carry the cross-modal links (a drawn cat finds a meowing one).
+
+    Args: cfg: the recipe (seed: cfg.seed). train_sets: {modality: ItemSet} before holding out.
+    Returns: {modality: sorted class names}, empty lists where nothing is held out."""
+    counts: dict[str, int] = {}
+    for s in train_sets.values():
+        for n in set(s.class_names[y] for y in np.unique(s.labels)):
+            counts[n] = counts.get(n, 0) + 1
+    out = {}
+    for i, (m, r) in enumerate(cfg.modalities.items()):
+        if r.unseen is not None:
+            out[m] = sorted(r.unseen)
+            continue
+        s = train_sets[m]
+        only = sorted(n for n in set(s.class_names[y] for y in np.unique(s.labels)) if counts[n] == 1)
+        k = int(round(r.unseen_share * len(only)))
+        pick = np.random.default_rng([cfg.seed, i]).permutation(len(only))[:k]
+        out[m] = sorted(only[j] for j in pick)
+    return out
+
+
+def hold_out(train_sets: dict, unseen: dict[str, list[str]]) -> dict:
+    """The training sets without the items of each modality's unseen classes."""
+    out = {}
+    for m, s in train_sets.items():
+        drop = set(unseen.get(m, ()))
+        out[m] = s if not drop else s.subset(np.array([s.class_names[y] not in drop for y in s.labels], bool))
+    return out
+
+
 def batch_size(cfg: TrainConfig, modality: str, n: int) -> int:
     """Items of `modality` per step: its recipe's batch size, else the run's, at most n."""
     return min(cfg.modalities[modality].batch_size or cfg.batch_size, n)
@@ -105,11 +138,26 @@ def _stream_data(cfg: TrainConfig, model: AnchoredModel) -> tuple[dict, dict]:
 
 
 @torch.no_grad()
-def embed_tensor(model: AnchoredModel, modality: str, x: torch.Tensor, device: str, bs: int = 512) -> torch.Tensor:
-    """Prepared inputs -> (N, A) unit vectors, in eval mode."""
+def item_features(branch, items: list, sample_rate: int | None, device: str, chunk: int = 128) -> torch.Tensor:
+    """Decoded items -> (N, D) encoder features on the CPU, prepared and encoded `chunk` at a
+    time, so a corpus of photos never sits in memory as full-size tensors. For branches whose
+    features are fixed during training (`Branch.cacheable`)."""
+    was = branch.training
+    branch.eval()
+    parts = [branch.features(branch.modality.prepare(items[s: s + chunk], sample_rate).to(device)).cpu()
+             for s in range(0, len(items), chunk)]
+    branch.train(was)
+    return torch.cat(parts) if parts else torch.zeros(0, branch.encoder.output_dim)
+
+
+@torch.no_grad()
+def embed_tensor(model: AnchoredModel, modality: str, x: torch.Tensor, device: str, bs: int = 512,
+                 features: bool = False) -> torch.Tensor:
+    """Prepared inputs (or, with `features`, encoder features) -> (N, A) unit vectors, in eval mode."""
     was = model.training
     model.eval()
-    out = torch.cat([F.normalize(model.branches[modality](x[s: s + bs].to(device)), dim=-1).cpu()
+    run = model.branches[modality].project if features else model.branches[modality]
+    out = torch.cat([F.normalize(run(x[s: s + bs].to(device)), dim=-1).cpu()
                      for s in range(0, len(x), bs)]) if len(x) else torch.zeros(0, model.anchor_dim)
     model.train(was)
     return out
@@ -149,6 +197,13 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         train_sets, eval_sets = data
     else:
         train_sets, eval_sets = (_stream_data if stream else load_recipe_data)(cfg, model)
+    if any(r.unseen or r.unseen_share for r in cfg.modalities.values()):
+        if stream:
+            raise ValueError("holding classes out (unseen, unseen_share) needs the in-memory path, not stream=True")
+        unseen = resolve_unseen(cfg, train_sets)
+        train_sets = hold_out(train_sets, unseen)
+        for m, names in unseen.items():  # saved with the checkpoint: evaluation knows what was never trained
+            cfg.modalities[m].unseen = names
     for m, s in train_sets.items():
         if len(s) == 0:
             raise ValueError(f"the {m} training data is empty")
@@ -159,10 +214,19 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
 
     sizes = {m: len(s) for m, s in train_sets.items()}  # global sizes: every rank agrees on the steps
     bs = {m: max(1, batch_size(cfg, m, n) // di.world) for m, n in sizes.items()}  # per rank
+    # Frozen pretrained encoders without augmentation: their features are computed once per item
+    # here, and each step trains only the projector on them (minutes instead of hours on a CPU).
+    cached = frozenset(m for m in train_sets if model.branches[m].cacheable and not stream)
+    model.to(device)
     batches, XE, YE = {}, {}, {}
     for m, s in train_sets.items():
         mod = model.branches[m].modality
-        if stream:
+        if m in cached:
+            s = s.subset(distributed.shard_rows(len(s), di, cfg.seed)) if di.active else s
+            emit({"event": "features", "modality": m, "items": len(s)})
+            batches[m] = _memory_batches(item_features(model.branches[m], s.items, s.sample_rate, device),
+                                         torch.from_numpy(relabel(s, class_names)), bs[m], gen)
+        elif stream:
             from .data.stream import relabel_stream, stream_batches
 
             relabel_stream(s, class_names)
@@ -174,8 +238,19 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         e = eval_sets[m]
         if cfg.eval_limit is not None and len(e) > cfg.eval_limit:  # a fixed, seeded subset
             e = e.subset(np.random.default_rng(cfg.seed).permutation(len(e))[: cfg.eval_limit])
-        XE[m] = mod.prepare(e.items, e.sample_rate)
+        XE[m] = item_features(model.branches[m], e.items, e.sample_rate, device) if m in cached else \
+            mod.prepare(e.items, e.sample_rate)
         YE[m] = torch.from_numpy(relabel(e, class_names))
+
+    # Each modality is trained against the class texts it has training items of: a class held out
+    # of one modality (open vocabulary, `ModalityRecipe.unseen`) is never a target nor a negative
+    # of that branch, so scoring it later through the text alone is honest zero-shot.
+    own = {m: torch.from_numpy(np.unique(relabel(s, class_names))) for m, s in train_sets.items()}
+    local = {}  # modality -> (C,) position of each global class among its own, -1 if not its own
+    for m, idx in own.items():
+        local[m] = torch.full((len(class_names),), -1, dtype=torch.long)
+        local[m][idx] = torch.arange(len(idx))
+        own[m], local[m] = own[m].to(device), local[m].to(device)
 
     model.to(device).train()
     net = distributed.wrap(model, di, device)  # DDP averages gradients across ranks
@@ -199,10 +274,10 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
             xs, ys = {}, {}
             for m in batches:
                 x, y = next(batches[m])
-                xs[m] = model.branches[m].modality.augment(x.to(device), generator=gen)
+                xs[m] = x.to(device) if m in cached else model.branches[m].modality.augment(x.to(device), generator=gen)
                 ys[m] = y.to(device)
-            out = net(xs)  # {m: (B, A)}, one forward through DDP for every modality
-            loss = sum(loss_fn(out[m], protos[ys[m]], ys[m], protos) for m in out)  # (B, A) vs (B, A)
+            out = net(xs, cached)  # {m: (B, A)}, one forward through DDP for every modality
+            loss = sum(loss_fn(out[m], protos[ys[m]], local[m][ys[m]], protos[own[m]]) for m in out)  # (B, A) vs (B, A)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -224,7 +299,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
                 break
         record = {"epoch": epoch, "loss": run_loss / max(n, 1), "elapsed_s": time.time() - t0}
         for m in XE if di.main else ():
-            emb = embed_tensor(model, m, XE[m], device)
+            emb = embed_tensor(model, m, XE[m], device, features=m in cached)
             record[f"{m}/zero_shot_acc"] = float(((emb @ protos.cpu().T).argmax(1) == YE[m]).float().mean()) if len(emb) else float("nan")
         history.append(record)
         emit({"event": "epoch", **record, "epochs": cfg.epochs, "total_steps": total, "step": step})
@@ -239,7 +314,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
     if final_eval:
         from .evaluate import evaluate_model
 
-        metrics = evaluate_model(model, eval_sets, protos.cpu(), class_names, device=device)
+        metrics = evaluate_model(model, eval_sets, protos.cpu(), class_names, device=device,
+                                 unseen={m: r.unseen for m, r in cfg.modalities.items() if r.unseen})
     metrics["train/seconds"] = time.time() - t0
     metrics["train/epochs_done"] = len(history)
     metrics["train/processes"] = di.world

@@ -42,7 +42,7 @@ def _part_array(part):
         raise InputError(str(e)) from None
 
 
-def sketch_to_image(value) -> np.ndarray:
+def sketch_to_image(value, rules=None) -> np.ndarray:
     """A Sketchpad / ImageEditor value, an uploaded picture or a file path -> the digit's ink.
 
     Args:
@@ -56,10 +56,13 @@ def sketch_to_image(value) -> np.ndarray:
         InputError: nothing drawn or uploaded, an unreadable file, or no digit in the picture
             (blank, a dot, a texture), with a message that says what to do.
     """
-    from ..modalities.picture import NoDigitError, alpha_ink, extract_ink
+    from ..modalities.picture import DIGIT, NoDigitError, alpha_ink, extract_ink
+
+    rules = rules or DIGIT
+    noun = rules.noun
 
     if value is None:
-        raise InputError("Draw a digit on the sketchpad first, or upload a photo of one.")
+        raise InputError(f"Draw a {noun} on the sketchpad first, or upload a photo of one.")
     if isinstance(value, dict) and not {"layers", "background", "composite"} & set(value):
         value = value.get("path") or value.get("image")  # an uploaded file as Gradio's FileData
     picture = None
@@ -78,14 +81,52 @@ def sketch_to_image(value) -> np.ndarray:
                     picture = value[key]
                     break
         if picture is None:
-            raise InputError("The sketchpad is empty: draw a digit with the mouse (or finger), or upload a photo.")
+            raise InputError(f"The sketchpad is empty: draw a {noun} with the mouse (or finger), or upload a photo.")
     else:
         picture = str(value) if isinstance(value, Path) else value
     try:
-        ink = extract_ink(picture)
+        ink = extract_ink(picture, rules=rules)
     except NoDigitError as e:
         raise InputError(str(e)) from None
     return (ink * 255).round().astype(np.uint8)
+
+
+def photo_to_rgb(value) -> np.ndarray:
+    """An uploaded photo (numpy array, PIL image, a path or {"path": ...}) -> (H, W, 3) uint8,
+    upright by its EXIF orientation.
+
+    Raises:
+        InputError: nothing uploaded, a file that is not a picture, or a blank (one colour) picture.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(value, dict):
+        value = value.get("path") or value.get("image") or value.get("composite") or value.get("background")
+        value = value.get("path") if isinstance(value, dict) else value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError("Upload or take a photo first.")
+    try:
+        if isinstance(value, (str, Path)):
+            with Image.open(value) as im:
+                value = ImageOps.exif_transpose(im).convert("RGB")
+        if isinstance(value, Image.Image):
+            value = np.asarray(value.convert("RGB"))
+    except (UnidentifiedImageError, OSError):
+        raise InputError(f"{Path(str(value)).name} is not a picture this app can read (PNG, JPEG, WebP, BMP, GIF).") from None
+    a = np.asarray(value)
+    if a.dtype != np.uint8:
+        a = (np.clip(a.astype(np.float32), 0, 1) * 255).round().astype(np.uint8) if a.max(initial=0) <= 1 else \
+            np.clip(a, 0, 255).astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    if a.ndim != 3 or a.shape[2] not in (3, 4) or min(a.shape[:2]) < 8:
+        raise InputError(f"This is not a photo the app can use (an array of shape {a.shape}).")
+    if a.shape[2] == 4:  # transparent parts become white, as a viewer shows them
+        alpha = a[..., 3:].astype(np.float32) / 255.0
+        a = (a[..., :3] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
+    if _is_blank(a):
+        raise InputError("The photo is blank (a single colour): upload a photo of one thing.")
+    return np.ascontiguousarray(a)
 
 
 def _is_blank(img) -> bool:
@@ -101,7 +142,7 @@ def _is_blank(img) -> bool:
 
 
 # ----------------------------------------------------------------------------------- audio
-def load_recording(value, max_seconds: float = MAX_RECORDING_S) -> tuple[np.ndarray, int]:
+def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "digit") -> tuple[np.ndarray, int]:
     """A microphone recording or an uploaded file -> (mono float32 wave of the spoken word, rate).
 
     Args:
@@ -110,18 +151,40 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S) -> tuple[np.ndar
             `textanchor.data.audio_io.ACCEPTED_FORMATS`.
         max_seconds: longer recordings are refused (one spoken word is wanted); a file's
             header is checked before it is decoded.
+        word: what the messages ask for ("digit"; a things model says "word").
     Returns:
         The part the voice detector (`textanchor.vad`) heard as speech, with a little context.
     Raises:
         InputError: no audio, not audio, too short, too long, or no speech heard.
     """
+    from ..vad import NoSpeech, crop_to_speech
+
+    wave, sr = read_recording(value, max_seconds, f"spoken {word}", f"say one {word}")
+    try:
+        return crop_to_speech(wave, sr), sr
+    except NoSpeech as e:
+        raise InputError(str(e).replace("Say one digit", f"Say one {word}")) from None
+
+
+def read_recording(value, max_seconds: float = MAX_RECORDING_S, what: str = "spoken digit",
+                   ask: str = "say one digit") -> tuple[np.ndarray, int]:
+    """A microphone recording or an uploaded file -> (mono float32 wave, rate), checked but not
+    cropped: `load_recording` then finds the spoken word; a sound (a bark, the rain) is used
+    whole.
+
+    Args:
+        value, max_seconds: see `load_recording`.
+        what: what the messages ask the user to record ("spoken digit", "sound").
+        ask: how the too-long message says what is wanted ("say one digit", "keep it short").
+    Raises:
+        InputError: no audio, not audio, an empty, silent, too short or too long recording.
+    """
     from ..data import DataError
     from ..data.audio_io import ACCEPTED_FORMATS, AudioTooLong, EmptyAudio, read_audio, to_mono
     from ..modalities.audio import audio_problem
-    from ..vad import NoSpeech, crop_to_speech
 
     if value is None:
-        raise InputError("Record a spoken digit with the microphone, or upload an audio file.")
+        raise InputError(f"Record a {what} with the microphone, or upload an audio file.")
     if isinstance(value, (str, Path)):
         path = Path(value)
         if not path.is_file():
@@ -129,9 +192,9 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S) -> tuple[np.ndar
         try:
             wave, sr = read_audio(path, max_seconds=max_seconds)
         except EmptyAudio:
-            raise InputError(f"The recording {path.name} is empty (it holds no sound); record or upload a spoken digit.") from None
+            raise InputError(f"The recording {path.name} is empty (it holds no sound); record or upload a {what}.") from None
         except AudioTooLong as e:
-            raise InputError(f"The recording is too long ({e}); say one digit, under {max_seconds:.0f} s.") from None
+            raise InputError(f"The recording is too long ({e}); {ask}, under {max_seconds:.0f} s.") from None
         except DataError:
             raise InputError(f"Could not read {path.name} as audio. Accepted: {ACCEPTED_FORMATS}.") from None
     else:
@@ -147,15 +210,12 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S) -> tuple[np.ndar
     if sr <= 0:
         raise InputError(f"The recording has an invalid sample rate ({sr} Hz).")
     if len(wave) > max_seconds * sr:
-        raise InputError(f"The recording is too long ({len(wave) / sr:.0f} s); say one digit, under {max_seconds:.0f} s.")
+        raise InputError(f"The recording is too long ({len(wave) / sr:.0f} s); {ask}, under {max_seconds:.0f} s.")
     wave = np.nan_to_num(wave.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     problem = audio_problem(wave, sr)
     if problem:
         raise InputError(problem)
-    try:
-        return crop_to_speech(wave, sr), sr
-    except NoSpeech as e:
-        raise InputError(str(e)) from None
+    return wave, sr
 
 
 # ----------------------------------------------------------------------------------- text

@@ -48,14 +48,14 @@ class CompactCNN(nn.Module):
         return self.drop(self.norm(torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], 1)))
 
 
-@register_encoder("image_cnn", modalities=("image",))
+@register_encoder("image_cnn", modalities=("image", "sketch"))
 def image_cnn(input_shape, widths=(32, 64, 128), convs=1, dropout=0.1, stem_stride=1):
     """28x28 digits -> 14 -> 7 -> global pool. input_shape: (C, H, W)."""
     pools = (2,) * (len(widths) - 1) + (None,)
     return CompactCNN(input_shape[0], tuple(widths), pools=pools, convs=convs, dropout=dropout, stem_stride=stem_stride)
 
 
-@register_encoder("audio_cnn", modalities=("audio",))
+@register_encoder("audio_cnn", modalities=("audio", "speech"))
 def audio_cnn(input_shape, widths=(32, 64, 128, 128), convs=1, dropout=0.1, stem_stride=2):
     """Log-mel (1, n_mels, frames): a strided stem, then pooled in both axes so it is
     shift-tolerant in time."""

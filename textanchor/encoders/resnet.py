@@ -72,7 +72,7 @@ class ResNet18Encoder(nn.Module):
         return self.net(x)
 
 
-@register_encoder("resnet18", modalities=("image", "audio"))
+@register_encoder("resnet18", modalities=("image", "sketch", "photo", "audio", "speech"))
 def resnet18_encoder(input_shape, pretrained=True, freeze=False, allow_random_frozen=False):
     """input_shape: (C, H, W), an image or a (1, mels, frames) spectrogram."""
     return ResNet18Encoder(input_shape[0], pretrained, freeze, allow_random_frozen)

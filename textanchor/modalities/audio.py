@@ -116,7 +116,7 @@ class AudioModality(Modality):
 
         c = self.cfg
         w = to_mono(wave)  # before any float cast: an 8-bit array loses its 128 offset here
-        w = speech_part(w, sr, self.cfg.seconds)
+        w = self.focus(w, sr)
         if sr != c.sample_rate:
             w = resample(w, sr, c.sample_rate)
         w = trim_silence(w - w.mean() if len(w) else w, c.sample_rate, c.trim_db)  # DC off, then trim
@@ -131,6 +131,10 @@ class AudioModality(Modality):
             s = (n - len(w)) // 2
             out[s: s + len(w)] = w
         return out
+
+    def focus(self, wave: np.ndarray, sr: int) -> np.ndarray:
+        """The part of a long recording the model should hear: the spoken word (`speech_part`)."""
+        return speech_part(wave, sr, self.cfg.seconds)
 
     def prepare(self, items, sample_rate=None) -> torch.Tensor:
         sr = sample_rate or self.cfg.sample_rate

@@ -34,6 +34,10 @@ class Modality:
     default_encoder: str = ""
     file_extensions: tuple[str, ...] = ()
     result_kind: str = "plot"  # one of RESULT_KINDS: how `render` shows an item
+    # False for a specialisation that shares its file types with a more general modality (sketch
+    # and photo read .png like image): `modality_for_path` picks the general one when both are
+    # candidates, so a manifest of .png files stays image data unless its rows say otherwise.
+    generic_files: bool = True
 
     @dataclass
     class Config:
@@ -63,6 +67,10 @@ class Modality:
     def augment(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Training-time augmentation of a prepared batch (on its device). Default: none."""
         return x
+
+    def augments(self) -> bool:
+        """Whether `augment` changes a batch (False lets training cache a frozen encoder's features)."""
+        return type(self).augment is not Modality.augment
 
     def frontend(self) -> nn.Module:
         """On-device transform between the prepared batch and the encoder. Default: identity."""
@@ -147,6 +155,8 @@ def modality_for_path(path: str | Path, among: list[str] | None = None) -> str:
     ext = Path(path).suffix.lower()
     names = MODALITIES.names() if among is None else list(among)
     claim = [m for m in names if ext in MODALITIES.get(m).file_extensions]
+    if len(claim) > 1 and any(MODALITIES.get(m).generic_files for m in claim):
+        claim = [m for m in claim if MODALITIES.get(m).generic_files]
     if len(claim) == 1:
         return claim[0]
     if claim:

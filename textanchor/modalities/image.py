@@ -74,6 +74,9 @@ class ImageModality(Modality):
             return torch.zeros((0, *self.input_shape()))
         return torch.from_numpy(np.stack([self._one(i) for i in items]).astype(np.float32))
 
+    def augments(self) -> bool:
+        return self.cfg.augment != "none"
+
     def augment(self, x, generator=None):
         c = self.cfg
         if c.augment == "none":

@@ -13,6 +13,7 @@ area resampling): fast enough that MNIST's 60,000 training digits take the same 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -30,6 +31,24 @@ MIN_DIGIT_SIDE = 0.08  # a digit's box must span this fraction of the picture's 
 MIN_DIGIT_PIXELS = 12  # ...and hold this many ink pixels at the working resolution
 MAX_PARTS = 8  # more sizeable ink blobs than this is a texture or a page of text, not a digit
 MAX_HOLES = 4  # a digit encloses at most two holes (8, a slashed 0); a texture or a grid, dozens
+
+
+@dataclass(frozen=True)
+class InkRules:
+    """What counts as one drawn mark when ink is extracted from a picture (`extract_ink`).
+
+    The defaults are a digit's; a sketch of a thing (`SKETCH`) has many more parts (eyes,
+    whiskers, windows) and holes, and small parts matter, so only specks and frame-touching
+    blobs are dropped there."""
+
+    noun: str = "digit"  # for messages: "No digit found ..."
+    max_parts: int = MAX_PARTS  # more sizeable blobs: a texture, refused
+    max_holes: int = MAX_HOLES  # more enclosed regions: a texture, refused
+    min_part: float = 0.05  # blobs under this fraction of the largest one are specks, dropped
+
+
+DIGIT = InkRules()
+SKETCH = InkRules(noun="drawing", max_parts=60, max_holes=40, min_part=0.01)
 STROKE_FRACTION = 0.12  # MNIST strokes are ~2.4 px in its 20 px box
 
 
@@ -131,8 +150,9 @@ def _background(g: np.ndarray, paper: float, ink_level: float) -> np.ndarray:
     return np.minimum(bg, paper + 0.5 * (ink_level - paper))
 
 
-def extract_ink(picture, work_side: int = WORK_SIDE) -> np.ndarray:
-    """Any picture of one digit -> its ink, bright on black, at working resolution.
+def extract_ink(picture, work_side: int = WORK_SIDE, rules: InkRules = DIGIT) -> np.ndarray:
+    """Any picture of one digit (or, with `rules=SKETCH`, one drawing) -> its ink, bright on
+    black, at working resolution.
 
     Args:
         picture: uint8/float array (H, W), (H, W, 3) or (H, W, 4), a PIL image or a path.
@@ -144,6 +164,7 @@ def extract_ink(picture, work_side: int = WORK_SIDE) -> np.ndarray:
     Raises:
         NoDigitError: blank or too faint, too small (a dot), or a texture of many blobs.
     """
+    n = rules.noun
     a = load_picture(picture)
     g = alpha_ink(a)
     from_alpha = g is not None
@@ -161,14 +182,15 @@ def extract_ink(picture, work_side: int = WORK_SIDE) -> np.ndarray:
         g, paper, smooth = 1.0 - g, 1.0 - paper, 1.0 - smooth
     top = float(smooth.max())
     if top - paper < MIN_CONTRAST:
-        raise NoDigitError("No digit found: the picture is blank or too faint. Write the digit darker or larger.")
+        raise NoDigitError(f"No {n} found: the picture is blank or too faint. "
+                           + ("Write the digit darker or larger." if n == "digit" else f"Draw the {n} darker or larger."))
     bg = _background(g, paper, top)
     # Ink as the fraction of the way from the local paper level to white: shadows cancel out.
     ink = np.clip((g - bg) / np.maximum(1.0 - bg, 1e-3), 0.0, 1.0)
-    return _digit_components(ink, scale=max(h, w) / max(g.shape))
+    return _digit_components(ink, scale=max(h, w) / max(g.shape), rules=rules)
 
 
-def _digit_components(ink: np.ndarray, scale: float = 1.0) -> np.ndarray:
+def _digit_components(ink: np.ndarray, scale: float = 1.0, rules: InkRules = DIGIT) -> np.ndarray:
     """Threshold the ink map (Otsu) and keep the digit's components: border-touching blobs
     (paper edges, shadows, the table) and specks go; the ink is normalised to peak at 1.
     `scale` converts working pixels back to the original picture's, for messages."""
@@ -179,8 +201,10 @@ def _digit_components(ink: np.ndarray, scale: float = 1.0) -> np.ndarray:
     mask = (ink > t).astype(np.uint8)
     mask[ruled_lines(mask)] = 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    d = rules.noun
     if n <= 1:
-        raise NoDigitError("No digit found: the picture is blank or too faint. Write the digit darker or larger.")
+        raise NoDigitError(f"No {d} found: the picture is blank or too faint. "
+                           + ("Write the digit darker or larger." if d == "digit" else f"Draw the {d} darker or larger."))
     area = stats[1:, cv2.CC_STAT_AREA]
     x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     x1, y1 = x0 + stats[1:, cv2.CC_STAT_WIDTH], y0 + stats[1:, cv2.CC_STAT_HEIGHT]
@@ -189,19 +213,19 @@ def _digit_components(ink: np.ndarray, scale: float = 1.0) -> np.ndarray:
     # Prefer components away from the edges, unless the digit itself fills the frame.
     pool = inner if inner.any() and area[inner].max() >= 0.1 * area.max() else np.ones_like(inner)
     main = int(np.argmax(np.where(pool, area, -1)))
-    keep = pool & (area >= 0.05 * area[main])
-    if int(keep.sum()) > MAX_PARTS:
-        raise NoDigitError(f"No single digit found: the picture holds {int(keep.sum())} separate marks "
-                           "(a texture or several objects). Crop it to one digit.")
+    keep = pool & (area >= rules.min_part * area[main])
+    if int(keep.sum()) > rules.max_parts:
+        raise NoDigitError(f"No single {d} found: the picture holds {int(keep.sum())} separate marks "
+                           f"(a texture or several objects). Crop it to one {d}.")
     sel = np.isin(labels, np.flatnonzero(keep) + 1)
     ys, xs = np.nonzero(sel)
     side = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
     if side < MIN_DIGIT_SIDE * max(H, W) or len(ys) < MIN_DIGIT_PIXELS:
         raise NoDigitError(f"The mark is too small to read ({side * scale:.0f} px in a {max(H, W) * scale:.0f} px "
-                           "picture): write or draw a larger digit.")
-    if _holes(sel) > MAX_HOLES:
-        raise NoDigitError("No single digit found: the picture looks like a texture or a pattern. "
-                           "Crop it to one digit on plain paper.")
+                           f"picture): write or draw a larger {d}.")
+    if _holes(sel) > rules.max_holes:
+        raise NoDigitError(f"No single {d} found: the picture looks like a texture or a pattern. "
+                           f"Crop it to one {d} on plain paper.")
     # Keep the antialiased rim of the kept strokes, not just the thresholded core.
     sel = cv2.dilate(sel.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     return np.clip(np.where(sel, ink, 0.0) / max(strong, 1e-3), 0.0, 1.0).astype(np.float32)

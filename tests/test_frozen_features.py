@@ -1,0 +1,98 @@
+"""Frozen pretrained encoders: their features are computed once per item in training, their
+weights stay out of checkpoints, and a trained projector on them really learns."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from textanchor.config import DataSpec, ModalityRecipe, TrainConfig
+from textanchor.data.base import ItemSet
+from textanchor.model import BranchConfig
+
+CLASSES = ["dog", "rain", "bell"]
+
+
+def toy_sounds(n_per_class: int, seed: int, sr: int = 22050) -> ItemSet:
+    """Three sound classes a frozen SoundNet tells apart: low bursts, hiss, a high tone."""
+    rng = np.random.default_rng(seed)
+    items, labels = [], []
+    for c in range(3):
+        for _ in range(n_per_class):
+            t = np.arange(int(sr * rng.uniform(0.8, 1.5))) / sr
+            if c == 0:
+                w = np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 3 * t) > 0.3)
+            elif c == 1:
+                w = rng.normal(0, 0.3, len(t))
+            else:
+                w = np.sin(2 * np.pi * 2500 * rng.uniform(0.97, 1.03) * t) * np.exp(-3 * t)
+            items.append((rng.uniform(0.3, 0.9) * w).astype(np.float32))
+            labels.append(c)
+    return ItemSet("sound", items, np.array(labels), CLASSES, [f"s:{i}" for i in range(len(items))], sample_rate=sr)
+
+
+def sound_config(epochs=6):
+    return TrainConfig(modalities={"sound": ModalityRecipe([DataSpec("toy")], branch=BranchConfig(
+        encoder="soundnet", preprocess={"seconds": 1.5}))}, epochs=epochs, batch_size=16, lr=5e-3, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def sound_run(anchor, tmp_path_factory, monkeypatch_module):
+    from textanchor.encoders import soundnet
+    from textanchor.train import train
+
+    calls = []
+    real = soundnet.SoundNet5.forward
+    monkeypatch_module.setattr(soundnet.SoundNet5, "forward", lambda self, w: calls.append(len(w)) or real(self, w))
+    data = ({"sound": toy_sounds(12, 0)}, {"sound": toy_sounds(6, 1)})
+    out = tmp_path_factory.mktemp("sound") / "ckpt"
+    res = train(sound_config(), out_dir=out, anchor=anchor, data=data)
+    return res, sum(calls), data
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_frozen_features_are_computed_once_and_the_projector_learns(sound_run):
+    res, encoded, (tr, ev) = sound_run
+    # 36 training + 18 held-out clips through SoundNet for the feature cache, 18 more for the
+    # final evaluation: never once per step (6 epochs x 2 steps x 16 clips would be 192 more).
+    assert encoded == len(tr["sound"]) + 2 * len(ev["sound"])
+    assert res.metrics["sound/zero_shot_acc"] >= 0.9, res.metrics
+
+
+def test_frozen_weights_stay_out_of_the_checkpoint_and_it_loads_back(sound_run):
+    from textanchor.pipeline import Embedder
+
+    res, _, (_, ev) = sound_run
+    keys = load_file(str(res.checkpoint / "model.safetensors")).keys()
+    assert keys and all(k.startswith("branches.sound.projector.") for k in keys), sorted(keys)
+    assert (res.checkpoint / "model.safetensors").stat().st_size < 2_000_000
+    emb = Embedder.from_checkpoint(res.checkpoint)
+    v = emb.embed("sound", ev["sound"].items, ev["sound"].sample_rate)
+    labels, _ = emb.classify(v)
+    assert np.mean(labels == ev["sound"].labels) >= 0.9
+
+
+def test_a_frozen_encoder_keeps_its_batchnorm_statistics_in_training_mode():
+    from textanchor.encoders import create_encoder
+
+    enc = create_encoder("soundnet", (22050,), "sound")
+    before = {k: v.clone() for k, v in enc.backbone.state_dict().items()}
+    enc.train()
+    enc(torch.randn(4, 22050) * 0.1)
+    assert not enc.backbone.training
+    assert all(torch.equal(before[k], v) for k, v in enc.backbone.state_dict().items())
+
+
+def test_an_augmenting_or_unfrozen_branch_is_not_cached():
+    from textanchor.model import Branch
+
+    assert Branch("sound", BranchConfig(encoder="soundnet"), 384).cacheable
+    assert not Branch("sound", BranchConfig(encoder="soundnet", preprocess={"augment": "wave"}), 384).cacheable
+    assert not Branch("image", BranchConfig(), 384).cacheable

@@ -1,0 +1,78 @@
+"""Sounds of things (a bark, a crow, the rain, a helicopter): mono waves at 22.05 kHz in a 5 s
+window, fed raw to the default encoder, SoundNet's first five layers (frozen).
+
+Unlike speech, nothing is cropped to a voice: a long recording keeps its loudest `seconds`
+(where the event is), and silence is trimmed only below -50 dB of the loudest frame, so the
+quiet tail of a bell or the steady rain stays in."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .audio import AudioModality
+from .base import MODALITIES
+
+
+def loudest_window(wave: np.ndarray, sr: int, seconds: float, hop_s: float = 0.05) -> np.ndarray:
+    """The `seconds` of `wave` with the most energy (the whole wave when shorter).
+
+    Args: wave (T,) float mono; sr its rate in Hz. Returns a (min(T, seconds * sr),) slice."""
+    n = int(round(seconds * sr))
+    if len(wave) <= n:
+        return wave
+    hop = max(1, int(hop_s * sr))
+    energy = np.concatenate([[0.0], np.cumsum(wave.astype(np.float64) ** 2)])
+    starts = np.arange(0, len(wave) - n + 1, hop)
+    best = int(starts[np.argmax(energy[starts + n] - energy[starts])])
+    return wave[best: best + n]
+
+
+@MODALITIES.register("sound")
+class SoundModality(AudioModality):
+    name = "sound"
+    default_encoder = "soundnet"
+    generic_files = False  # .wav files are read by `audio` unless a checkpoint has sounds only
+
+    @dataclass
+    class Config(AudioModality.Config):
+        sample_rate: int = 22050  # SoundNet's rate
+        seconds: float = 5.0  # ESC-50's clip length
+        trim_db: float = -50.0
+        augment: str = "none"  # "none": frozen features computed once per clip; "wave": shift, gain, room noise
+        noise_prob: float = 0.3
+        max_shift_s: float = 0.5
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if self.cfg.augment not in ("none", "wave"):
+            raise ValueError(f"unknown sound augment {self.cfg.augment!r}; use 'none' or 'wave'")
+
+    def focus(self, wave, sr):
+        return loudest_window(wave, sr, self.cfg.seconds)
+
+    def augments(self) -> bool:
+        return self.cfg.augment != "none"
+
+    def augment(self, x, generator=None):
+        return x if self.cfg.augment == "none" else super().augment(x, generator)
+
+    def frontend(self):
+        return nn.Identity()  # SoundNet reads the wave itself
+
+    def example_items(self, n=3, seed=0):
+        """Mono, stereo (T, 2) and 12 s waves at 44.1 kHz (not the model's rate)."""
+        rng = np.random.default_rng(seed)
+        shapes = [(30000,), (50000, 2), (44100 * 12,)]
+        return [(rng.standard_normal(shapes[i % 3]) * 0.1).astype(np.float32) for i in range(n)], 44100
+
+    def query_component(self):
+        return "audio", {"label": "Record or upload a sound", "sources": ["microphone", "upload"], "type": "filepath"}
+
+    def query_item(self, value):
+        """A recording (path or (rate, samples)) -> (mono wave, rate), checked, not cropped to speech."""
+        from ..demo.inputs import read_recording
+
+        return read_recording(value, what="sound", ask="keep it under 30 s")
