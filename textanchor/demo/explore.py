@@ -2,12 +2,17 @@
 class texts as labelled landmarks, and the latest query as a star."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .gallery import Gallery
 
-SYMBOLS = {"image": "circle", "audio": "diamond", "video": "square-open"}  # all exist in 2-D and 3-D plotly
-EXTRA_SYMBOLS = ("cross", "x", "circle-open", "diamond-open")  # for other (plugin) modalities, in name order
+# All exist in 2-D and 3-D plotly. A digits model has image + audio, a things model sketch, photo,
+# sound and speech: pictures round or square, sounds pointed.
+SYMBOLS = {"image": "circle", "audio": "diamond", "video": "square-open", "sketch": "circle", "photo": "square",
+           "sound": "diamond", "speech": "cross"}
+EXTRA_SYMBOLS = ("x", "circle-open", "diamond-open")  # for other (plugin) modalities, in name order
 
 
 def symbols(modalities) -> dict[str, str]:
@@ -114,9 +119,16 @@ def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, s
     text = f"**{meta['label']}** · {meta['modality']} · id `{item_id}` · source `{meta['source']}`"
     if meta["modality"] == "video":
         return str(gallery.folder / meta["poster"]), str(gallery.folder / meta["sound"]), text + f" · video `{meta['file']}`"
-    if meta["modality"] not in ("image", "audio"):
+    kind = _kind(gallery, meta)
+    if kind not in ("image", "audio"):
         return None, None, text
-    return (path, None, text) if meta["modality"] == "image" else (None, path, text)
+    return (path, None, text) if kind == "image" else (None, path, text)
+
+
+def _kind(gallery: Gallery, meta: dict) -> str:
+    """How an item is shown: by its file ("image" for .png/.jpg, "audio" for .wav), else "plot"."""
+    suffix = Path(meta["file"]).suffix.lower()
+    return "image" if suffix in (".png", ".jpg", ".jpeg") else "audio" if suffix in (".wav", ".flac", ".ogg") else "plot"
 
 
 def item_render(gallery: Gallery, embedder, item_id: str):
@@ -126,6 +138,6 @@ def item_render(gallery: Gallery, embedder, item_id: str):
         _, meta = gallery.index.get((item_id or "").strip())
     except KeyError:
         return None
-    if meta["modality"] in ("image", "audio", "video") or meta["modality"] not in embedder.modalities:
+    if meta["modality"] == "video" or _kind(gallery, meta) != "plot" or meta["modality"] not in embedder.modalities:
         return None
     return embedder.branch(meta["modality"]).modality.render(np.load(gallery.file(item_id.strip())), meta.get("rate"))[1]

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BUILD_VERSION = 3  # bump when the folder layout changes: old caches are then ignored
 IMAGES_PER_CLASS = 100  # MNIST gallery: a balanced 1,000 of the 10,000 test images
 THUMB_SIDE = 112
+PHOTO_SIDE = 224  # longer side of a photo's gallery file
 
 
 @dataclass
@@ -192,27 +193,38 @@ class Gallery:
             return self._proj[key]
 
 
-def _write_files(folder: Path, s: ItemSet, start: int) -> list[str]:
-    """One PNG (upscaled thumbnail) or WAV per item, or for any other modality the decoded item
-    as .npy (shown with its `Modality.render`); returns names relative to `folder`."""
+def _write_files(folder: Path, s: ItemSet, start: int, modality=None) -> list[str]:
+    """One file per item, as the modality's `render` shows it: a picture as PNG (a photo as
+    JPEG: a tenth of the size), a sound as WAV, anything else (a plugin's plot) as the decoded
+    item in .npy; returns names relative to `folder`.
+
+    modality: the branch's `Modality` (None: `create_modality(s.modality)`)."""
     import soundfile as sf
     from PIL import Image
 
+    from ..modalities import create_modality
+
+    modality = modality or create_modality(s.modality)
     sub = folder / s.modality
     sub.mkdir(parents=True, exist_ok=True)
     names = []
     for i, item in enumerate(s.items):
-        if s.modality == "image":
-            img = Image.fromarray(np.asarray(item, dtype=np.uint8))
-            resample = Image.NEAREST if max(img.size) < 16 else Image.BILINEAR  # keep 8x8 pixels crisp
-            name = f"{s.modality}/{start + i:05d}.png"
-            img.resize((THUMB_SIDE, THUMB_SIDE), resample).save(folder / name)
-        elif s.modality != "audio":
-            name = f"{s.modality}/{start + i:05d}.npy"
-            np.save(folder / name, np.asarray(item))
-        else:
+        if modality.result_kind == "image":
+            img = Image.fromarray(np.asarray(modality.render(item)[1], dtype=np.uint8))
+            if img.mode == "RGB" and min(img.size) > 48:  # a photo: keep its aspect, 224 px at most
+                img.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.BILINEAR)
+                name = f"{s.modality}/{start + i:05d}.jpg"
+                img.save(folder / name, quality=85)
+            else:
+                resample = Image.NEAREST if max(img.size) < 16 else Image.BILINEAR  # keep 8x8 pixels crisp
+                name = f"{s.modality}/{start + i:05d}.png"
+                img.resize((THUMB_SIDE, THUMB_SIDE), resample).save(folder / name)
+        elif modality.result_kind == "audio":
             name = f"{s.modality}/{start + i:05d}.wav"
             sf.write(folder / name, np.asarray(item, dtype=np.float32), s.sample_rate, subtype="PCM_16")
+        else:
+            name = f"{s.modality}/{start + i:05d}.npy"
+            np.save(folder / name, np.asarray(item))
         names.append(name)
     return names
 
@@ -254,14 +266,16 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
         s = loaded[src.modality] = load_items(src)
         progress(f"embedding {len(s)} {src.modality} items")
         vecs = embedder.embed(src.modality, s.items, s.sample_rate)  # (N, D)
-        files = _write_files(tmp, s, 0)
+        files = _write_files(tmp, s, 0, embedder.branch(src.modality).modality)
         meta = [{"id": f"{src.modality}:{i}", "modality": src.modality, "label": s.class_names[y],
                  "source": s.sources[i], "file": files[i], **({"rate": s.sample_rate} if s.sample_rate else {})}
                 for i, y in enumerate(s.labels)]
         index.add(vecs, meta)
         rows += meta
         counts[src.modality] = len(s)
-        noun = {"image": "images", "audio": "clips"}.get(src.modality, f"{src.modality} items")
+        from .search import ITEM_NOUNS
+
+        noun = ITEM_NOUNS.get(src.modality, f"{src.modality} items")
         titles.append(f"{len(s):,} {noun} from {src.title}")
     if {"image", "audio"} <= set(loaded):
         progress("making audio-visual digit videos")

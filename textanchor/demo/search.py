@@ -15,7 +15,11 @@ from .inputs import InputError
 NOUNS = {"image": "images", "audio": "clips", "video": "videos"}  # result kinds, in page order
 # "picture", not "sketch": the image query may be a photo or an API client's file; the caller
 # that knows it was drawn passes noun="sketch" to `run_query`.
-QUERY_NOUNS = {"image": "picture", "audio": "recording", "text": "text", "video": "video"}
+QUERY_NOUNS = {"image": "picture", "audio": "recording", "text": "text", "video": "video", "sketch": "sketch",
+               "photo": "photo", "sound": "sound", "speech": "spoken word"}
+# How many of a modality's items a status line names ("4 sketches"): the plural of each noun.
+ITEM_NOUNS = {"image": "images", "audio": "clips", "video": "videos", "sketch": "sketches", "photo": "photos",
+              "sound": "sounds", "speech": "spoken words"}
 # Below this zero-shot confidence the status says the model is unsure (results still show).
 # Measured with checkpoints/default (10 digit classes, chance 10%) on 2026-11-29: right answers on
 # tests/golden score min 57% / 5th percentile 96% (MNIST, 49 of 50 right) and min 93% / p5 96%
@@ -44,16 +48,25 @@ class QueryResult:
     noun: str = ""  # what the status calls the query ("sketch"); default from QUERY_NOUNS
     class_names: tuple = ()  # the checkpoint's classes, named when the answer is unsure
 
+    kinds: dict = field(default_factory=dict)  # gallery modality -> its result kind ("image", "audio", "plot")
+
     def caption(self, hit) -> str:
         return f"{hit.label} · {hit.score:.2f}"
 
+    def _of_kind(self, kind: str, gallery: Gallery) -> list[tuple[str, str]]:
+        """[(file, caption)] of every modality shown as `kind`, modality by modality in page
+        order; captions name the modality when several share the view (sketches and photos)."""
+        mods = [m for m in _page_order(self.hits) if m != "video" and self.kinds.get(m, m) == kind]
+        tag = (lambda m: f" · {m}") if len(mods) > 1 else (lambda m: "")
+        return [(gallery.file(h.id), self.caption(h) + tag(m)) for m in mods for h in self.hits[m]]
+
     def images(self, gallery: Gallery) -> list[tuple[str, str]]:
-        """[(png path, "seven · 0.83")] for a Gallery component."""
-        return [(gallery.file(h.id), self.caption(h)) for h in self.hits.get("image", [])]
+        """[(png path, "seven · 0.83")] for a Gallery component: every modality shown as an image."""
+        return self._of_kind("image", gallery)
 
     def clips(self, gallery: Gallery) -> list[tuple[str, str]]:
-        """[(wav path, "seven · 0.81")] for the audio players."""
-        return [(gallery.file(h.id), self.caption(h)) for h in self.hits.get("audio", [])]
+        """[(wav path, "seven · 0.81")] for the audio players: every modality heard as a clip."""
+        return self._of_kind("audio", gallery)
 
     def videos(self, gallery: Gallery) -> list[tuple[str, str]]:
         """[(video path, "seven · 0.79 (sound)")]: one per gallery video, found by its fused
@@ -66,7 +79,7 @@ class QueryResult:
         each item shown by its own `Modality.render` (kind "image", "audio" or "plot")."""
         out = []
         for m in _page_order(self.hits):
-            if m in NOUNS:
+            if m in NOUNS or self.kinds.get(m) in ("image", "audio"):
                 continue
             modality = embedder.branch(m).modality
             for h in self.hits[m]:
@@ -103,8 +116,10 @@ class QueryResult:
 
 def _noun(modality: str, n: int) -> str:
     """"clips" / "clip" (n == 1) for a result kind; "<modality> items" for a plugin's."""
-    plural = NOUNS.get(modality, f"{modality} items")
-    return plural[:-1] if n == 1 else plural
+    plural = ITEM_NOUNS.get(modality, f"{modality} items")
+    if n != 1:
+        return plural
+    return plural[:-2] if plural.endswith("ches") else plural.replace(" items", " item").removesuffix("s")
 
 
 def query_noun(modality: str, value) -> str:
@@ -161,5 +176,7 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
     video_rows = [m for m in mods if m == "video" or m in PART_MODALITY.values()]
     if video_rows:  # every part of a video may match: search deeper, then keep its best row
         hits["video"] = best_per_video(gallery.index.search(q, k=3 * k, modality=video_rows))[:k]
+    kinds = {m: embedder.branch(m).modality.result_kind for m in hits if m in embedder.modalities}
     return QueryResult(modality, q, names[int(labels[0])], float(p[labels[0]]),
-                       {names[i]: float(p[i]) for i in order}, hits, time.perf_counter() - t0, note, noun, tuple(names))
+                       {names[i]: float(p[i]) for i in order}, hits, time.perf_counter() - t0, note, noun, tuple(names),
+                       kinds)

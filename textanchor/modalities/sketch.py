@@ -93,6 +93,10 @@ class SketchModality(ImageModality):
                 out.append(cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA))
         return out, None
 
+    def render(self, item, sample_rate=None):
+        """("image", (28, 28) uint8): the drawing as the model sees it, dark ink on white."""
+        return "image", ((1.0 - self._one(item)[0]) * 255).round().astype(np.uint8)
+
     def query_item(self, value):
         """A Sketchpad value (or a picture) -> the drawing's ink, via the app's checks."""
         from ..demo.inputs import sketch_to_image
