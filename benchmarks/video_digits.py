@@ -1,6 +1,6 @@
 """Audio-visual digit videos: the Kinetics protocol on clips the digits checkpoint never saw.
 
-    OMP_NUM_THREADS=1 python benchmarks/video_digits.py --checkpoint checkpoints/default \\
+    OMP_NUM_THREADS=1 python benchmarks/video_digits.py --checkpoint checkpoints/digits \\
         [--data /work/shared/data] [--cache /tmp/textanchor_bench/video_digits] [--per-recording 4]
 
 Each clip pairs one FSDD test recording (official split: indices 0-4 of every speaker) as its
@@ -82,7 +82,7 @@ def probes_by_round(emb, y, rounds, seed: int = 0) -> dict[str, float]:
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", default="checkpoints/default")
+    p.add_argument("--checkpoint", default="checkpoints/digits")
     p.add_argument("--data", default="/work/shared/data")
     p.add_argument("--cache", default="/tmp/textanchor_bench/video_digits")
     p.add_argument("--per-recording", type=int, default=4)

@@ -16,7 +16,7 @@ import soundfile as sf
 from textanchor.data.audio_io import AudioTooLong, audio_duration, read_audio, resample, to_mono
 from textanchor.data.base import DataError
 
-CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "default"
+CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "digits"
 SF_FORMATS = {  # name: (extension, soundfile format, subtype)
     "wav-u8": (".wav", "WAV", "PCM_U8"), "wav-16": (".wav", "WAV", "PCM_16"), "wav-24": (".wav", "WAV", "PCM_24"),
     "wav-32": (".wav", "WAV", "PCM_32"), "wav-float": (".wav", "WAV", "FLOAT"), "wav-alaw": (".wav", "WAV", "ALAW"),

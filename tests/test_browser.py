@@ -2,7 +2,7 @@
 with the mouse on the Sketchpad and checks that labelled results appear. Screenshots of every tab
 and the digit-by-digit results go to test-artifacts/.
 
-Uses checkpoints/default when it exists (meaningful digit results), else the toy checkpoint.
+Uses checkpoints/digits when it exists (meaningful digit results), else the toy checkpoint.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from textanchor.demo.assets import STROKES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-DEFAULT_CKPT = ROOT / "checkpoints" / "default"
+DEFAULT_CKPT = ROOT / "checkpoints" / "digits"
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 pytestmark = [

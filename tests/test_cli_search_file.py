@@ -94,7 +94,7 @@ def test_search_says_when_it_is_not_sure(indexed, tmp_path, capsys):
     from textanchor.demo.search import UNSURE_BELOW
     from textanchor.pipeline import Embedder
 
-    ck = str(Path(__file__).resolve().parents[1] / "checkpoints" / "default")
+    ck = str(Path(__file__).resolve().parents[1] / "checkpoints" / "digits")
     _, word, _ = indexed
     idx = tmp_path / "index"
     assert main(["embed", "--checkpoint", ck, "--out", str(idx), str(word)]) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textanchor.demo.policy import DEFAULT_CHECKPOINT
+from textanchor.demo.policy import DIGITS_CHECKPOINT
 from textanchor.demo.search import UNSURE_BELOW, QueryResult, known_classes, query_noun
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -41,13 +41,13 @@ def test_known_classes_is_brief_for_many_classes():
     assert known_classes([f"c{i}" for i in range(25)], show=3) == "c0, c1, c2 and 22 more"
 
 
-@pytest.mark.skipif(not (DEFAULT_CHECKPOINT / "model.safetensors").is_file(), reason=f"no shipped checkpoint at {DEFAULT_CHECKPOINT}")
+@pytest.mark.skipif(not (DIGITS_CHECKPOINT / "model.safetensors").is_file(), reason=f"no shipped checkpoint at {DIGITS_CHECKPOINT}")
 def test_shipped_model_is_unsure_of_non_digit_text_and_sure_of_digits():
     """The texts the newcomer trial found answered confidently (measured 16-40%) fall under
     the threshold; digit words (measured 85-100%) stay above it."""
     from textanchor.pipeline import Embedder
 
-    emb = Embedder.from_checkpoint(DEFAULT_CHECKPOINT)
+    emb = Embedder.from_checkpoint(DIGITS_CHECKPOINT)
     _, p = emb.classify(emb.embed("text", ["sept", "a cat", "\U0001F600", "banana", "seven", "the number three"]))
     conf = p.max(1)
     assert (conf[:4] < UNSURE_BELOW).all() and (conf[4:] >= UNSURE_BELOW).all(), conf

@@ -1,4 +1,4 @@
-"""Golden tests of the shipped checkpoint (`checkpoints/default`): it must give the RIGHT answer.
+"""Golden tests of the shipped checkpoint (`checkpoints/digits`): it must give the RIGHT answer.
 
 Three ways in, all offline and on the CPU:
 - `Embedder` on files (the library): the example inputs in assets/ and a fixed golden sample of
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textanchor.demo.policy import DEFAULT_CHECKPOINT
+from textanchor.demo.policy import DIGITS_CHECKPOINT
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -32,8 +32,8 @@ ASSETS = ROOT / "assets"
 GOLDEN_SETS = {"image": GOLDEN / "mnist.csv", "audio": GOLDEN / "fsdd.csv"}
 CONFIDENCE = 0.999  # of the binomial tolerance
 
-pytestmark = pytest.mark.skipif(not (DEFAULT_CHECKPOINT / "model.safetensors").is_file(),
-                                reason=f"no shipped checkpoint at {DEFAULT_CHECKPOINT}")
+pytestmark = pytest.mark.skipif(not (DIGITS_CHECKPOINT / "model.safetensors").is_file(),
+                                reason=f"no shipped checkpoint at {DIGITS_CHECKPOINT}")
 
 
 def allowed_errors(n: int, accuracy: float, confidence: float = CONFIDENCE) -> int:
@@ -68,19 +68,19 @@ ASSET_FILES = sorted(p for p in ASSETS.glob("*_*.*") if p.suffix in (".png", ".w
 
 @pytest.fixture(scope="module")
 def recorded() -> dict:
-    return json.loads((DEFAULT_CHECKPOINT / "config.json").read_text())["metrics"]
+    return json.loads((DIGITS_CHECKPOINT / "config.json").read_text())["metrics"]
 
 
 @pytest.fixture(scope="module")
 def shipped():
     from textanchor.pipeline import Embedder
 
-    return Embedder.from_checkpoint(DEFAULT_CHECKPOINT)
+    return Embedder.from_checkpoint(DIGITS_CHECKPOINT)
 
 
 def _check_accuracy(modality: str, labels: list[str], predicted: list[str], recorded: dict, how: str) -> None:
     key = f"{modality}/zero_shot_acc"
-    assert key in recorded, f"{DEFAULT_CHECKPOINT}/config.json records no {key}"
+    assert key in recorded, f"{DIGITS_CHECKPOINT}/config.json records no {key}"
     wrong = [(i, y, p) for i, (y, p) in enumerate(zip(labels, predicted)) if y != p]
     limit = allowed_errors(len(labels), recorded[key])
     print(f"{how} {modality}: {len(labels) - len(wrong)}/{len(labels)} right "
@@ -126,7 +126,7 @@ def golden_sources():
 def service(anchor, tmp_path_factory):
     from textanchor.demo.service import DemoService
 
-    s = DemoService(DEFAULT_CHECKPOINT, cache_dir=tmp_path_factory.mktemp("golden-cache"), download=False,
+    s = DemoService(DIGITS_CHECKPOINT, cache_dir=tmp_path_factory.mktemp("golden-cache"), download=False,
                     anchor=anchor, sources=golden_sources(), background_maps=False)
     assert s.error is None, s.error
     return s

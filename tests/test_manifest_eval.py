@@ -1,6 +1,6 @@
 """`textanchor evaluate --manifest CSV` scores any labelled folder of recordings, in any format.
 
-The shipped checkpoint (`checkpoints/default`) is evaluated on ten golden FSDD recordings
+The shipped checkpoint (`checkpoints/digits`) is evaluated on ten golden FSDD recordings
 (tests/golden/, one speaker, every digit) in three formats, listed in a shuffled order, plus one
 row whose label is deliberately wrong. The checkpoint reads all ten right (tests/test_golden.py
 pins that), so the one right score is 10 of 11: a label remapped wrongly between the
@@ -19,12 +19,12 @@ import soundfile as sf
 
 from textanchor.cli import main
 from textanchor.data.base import DIGIT_NAMES
-from textanchor.demo.service import DEFAULT_CHECKPOINT
+from textanchor.demo.policy import DIGITS_CHECKPOINT
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "fsdd"
 
-pytestmark = pytest.mark.skipif(not (DEFAULT_CHECKPOINT / "model.safetensors").is_file(),
-                                reason=f"no shipped checkpoint at {DEFAULT_CHECKPOINT}")
+pytestmark = pytest.mark.skipif(not (DIGITS_CHECKPOINT / "model.safetensors").is_file(),
+                                reason=f"no shipped checkpoint at {DIGITS_CHECKPOINT}")
 
 
 def test_evaluate_a_manifest_of_spoken_digits(tmp_path):
@@ -48,7 +48,7 @@ def test_evaluate_a_manifest_of_spoken_digits(tmp_path):
     order = np.random.default_rng(0).permutation(len(rows))  # class order unlike the checkpoint's
     (tmp_path / "labels.csv").write_text("path,text\n" + "\n".join(rows[i] for i in order) + "\n")
     out = tmp_path / "m.json"
-    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(tmp_path / "labels.csv"),
+    assert main(["evaluate", "--checkpoint", str(DIGITS_CHECKPOINT), "--manifest", str(tmp_path / "labels.csv"),
                  "--split", "all", "--no-probes", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["audio/n"] == 11
@@ -59,7 +59,7 @@ def test_evaluate_a_manifest_of_spoken_digits(tmp_path):
 
 def test_manifest_naming_a_missing_file_fails_clearly(tmp_path, capsys):
     (tmp_path / "labels.csv").write_text("path,text\ngone.wav,zero\n")
-    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(tmp_path / "labels.csv")]) == 2
+    assert main(["evaluate", "--checkpoint", str(DIGITS_CHECKPOINT), "--manifest", str(tmp_path / "labels.csv")]) == 2
     assert "gone.wav" in capsys.readouterr().err
 
 
@@ -71,11 +71,11 @@ def _golden_manifest(tmp_path, labels: dict[int, str], extra: str = "") -> Path:
 
 def test_missing_files_name_the_cli_flag_and_the_flag_skips_them(tmp_path, capsys):
     csv = _golden_manifest(tmp_path, {0: "zero", 1: "one"}, "gone.wav,two\n")
-    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--no-probes"]) == 2
+    assert main(["evaluate", "--checkpoint", str(DIGITS_CHECKPOINT), "--manifest", str(csv), "--no-probes"]) == 2
     err = capsys.readouterr().err
     assert "gone.wav" in err and "--skip-missing" in err, err
     out = tmp_path / "m.json"
-    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--skip-missing",
+    assert main(["evaluate", "--checkpoint", str(DIGITS_CHECKPOINT), "--manifest", str(csv), "--skip-missing",
                  "--split", "all", "--no-probes", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["audio/n"] == 2
 
@@ -83,14 +83,14 @@ def test_missing_files_name_the_cli_flag_and_the_flag_skips_them(tmp_path, capsy
 def test_labels_the_model_has_no_class_for_are_refused_by_name(tmp_path, capsys):
     """Numerals for a model of digit words used to score 0% without a word."""
     csv = _golden_manifest(tmp_path, {7: "7", 4: "4"})
-    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--no-probes"]) == 2
+    assert main(["evaluate", "--checkpoint", str(DIGITS_CHECKPOINT), "--manifest", str(csv), "--no-probes"]) == 2
     err = capsys.readouterr().err
     assert "'4', '7'" in err and "'zero', 'one'" in err and "--open-vocab" in err, err
 
 
 def test_some_unknown_labels_are_named_in_a_warning(tmp_path, capsys):
     csv = _golden_manifest(tmp_path, {7: "seven", 4: "cat"})
-    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--manifest", str(csv), "--split", "all",
+    assert main(["evaluate", "--checkpoint", str(DIGITS_CHECKPOINT), "--manifest", str(csv), "--split", "all",
                  "--no-probes"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("warning: labels the model has no class for (audio: 'cat')") and "'nine'" in err, err

@@ -14,7 +14,7 @@ import torch
 from textanchor.modalities import MODALITIES, create_modality, modality_for_path
 from textanchor.modalities.base import Modality, line_plot
 
-CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "default"
+CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "digits"
 
 
 class Series(Modality):

@@ -11,9 +11,13 @@ from pathlib import Path
 
 from .inputs import InputError
 
-# The shipped model (the repository's checkpoints/default); here, in a module that imports
-# neither torch nor Gradio, so app.py can name it in --help before the heavy imports.
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
+# The shipped models (the repository's checkpoints/); here, in a module that imports neither
+# torch nor Gradio, so app.py can name them in --help before the heavy imports. Every visitor
+# starts on the things model, the one that shows what a text anchor is for; digits is one click away.
+CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
+DIGITS_CHECKPOINT = CHECKPOINTS / "digits"
+THINGS_CHECKPOINT = CHECKPOINTS / "things"
+DEFAULT_CHECKPOINT = THINGS_CHECKPOINT if (THINGS_CHECKPOINT / "config.json").is_file() else DIGITS_CHECKPOINT
 
 
 @dataclass

@@ -21,7 +21,7 @@ QUERY_NOUNS = {"image": "picture", "audio": "recording", "text": "text", "video"
 ITEM_NOUNS = {"image": "images", "audio": "clips", "video": "videos", "sketch": "sketches", "photo": "photos",
               "sound": "sounds", "speech": "spoken words"}
 # Below this zero-shot confidence the status says the model is unsure (results still show).
-# Measured with checkpoints/default (10 digit classes, chance 10%) on 2026-11-29: right answers on
+# Measured with checkpoints/digits (10 digit classes, chance 10%) on 2026-11-29: right answers on
 # tests/golden score min 57% / 5th percentile 96% (MNIST, 49 of 50 right) and min 93% / p5 96%
 # (FSDD, 49 of 50); inputs that are no digit score 38% (uniform RGB noise 280x280 that passes
 # the texture check), 31-37% (drawn letters x, K), 16-40% (15 words: "sept" 40%, "a cat" 27%,

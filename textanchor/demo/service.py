@@ -31,11 +31,15 @@ from .gallery import Gallery, default_cache_dir, open_gallery
 from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
 from .maps import precompute, three_d_method
 from .policy import DEFAULT_CHECKPOINT, Limits, PathPolicy
-from .search import QueryResult, query_noun, run_query
+from .search import QUERY_NOUNS, QueryResult, query_noun, run_query
 
 log = logging.getLogger(__name__)
 
 MAX_K = 10
+# The page's query inputs and the modalities that can answer each, in order of preference: a
+# things model draws into its sketch branch, a digits model into its image branch.
+INPUTS = {"sketch": ("sketch", "image"), "photo": ("photo", "image"), "speech": ("speech", "audio"),
+          "sound": ("sound",)}
 MAX_SESSIONS = 256  # visitors with their own model; the least recently used fall back to the default
 MAX_LOADED = 8  # distinct models kept in memory (a few MB each plus their gallery index)
 
@@ -227,6 +231,16 @@ class DemoService:
                 f"**Gallery**: {g.description}")
 
     # ------------------------------------------------------------------------ search
+    def input_modality(self, kind: str, session: str | None = None) -> str:
+        """The session's model's modality that answers one of the page's inputs: `INPUTS[kind]`'s
+        first modality the model has ("sketch" is the sketch branch of a things model and the
+        image branch of a digits model); any other name is taken as a modality itself."""
+        try:
+            mods = self.active(session)[0].modalities
+        except InputError:
+            return kind
+        return next((m for m in INPUTS.get(kind, (kind,)) if m in mods), kind)
+
     def search(self, modality: str, value, k: int = 6, session: str | None = None) -> SearchView:
         """One query from the page or the API. modality: "image" (a Sketchpad value, or a picture:
         a file path, PIL image or array, read by `inputs.sketch_to_image`),
@@ -238,6 +252,10 @@ class DemoService:
         try:
             embedder, gallery = self.active(session)
             k = max(1, min(int(k or 6), MAX_K))
+            asked, modality = modality, self.input_modality(modality, session)
+            if asked in INPUTS and modality not in embedder.modalities:
+                raise InputError(f"The active model takes no {QUERY_NOUNS.get(asked, asked)} queries "
+                                 f"(it embeds {', '.join(embedder.modalities)}).")
             branch = "image" if modality == "video" else modality  # a video's frames go through the image branch
             if modality != "text" and branch not in embedder.modalities:
                 raise InputError(f"The active model has no {branch} branch (it embeds {', '.join(embedder.modalities)}).")
@@ -252,7 +270,8 @@ class DemoService:
                 item = clean_text(value)
             else:
                 item, sr = self._query_item(embedder.branch(modality).modality, value, session)
-            r = run_query(embedder, gallery, modality, item, k, sr, noun=query_noun(modality, value))
+            r = run_query(embedder, gallery, modality, item, k, sr,
+                          noun=query_noun(modality, value) or ("sketch" if asked == "sketch" else ""))
             return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
                               r.videos(gallery), r.rendered(gallery, embedder))
         except InputError as e:
@@ -269,6 +288,8 @@ class DemoService:
             self.policy_for(session).check(path, f"{modality.name} file")
         try:
             return modality.query_item(value)
+        except InputError:
+            raise
         except (ValueError, OSError) as e:
             raise InputError(f"This {modality.name} query cannot be used: {e}") from None
 
