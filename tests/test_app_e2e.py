@@ -185,7 +185,7 @@ def test_bad_inputs_get_messages(client, tmp_path):
     assert "text reads as" in client.predict("one", 3, api_name="/search_text")[0]  # still serving
 
 
-def test_train_while_searching_then_activate(client, app_url, tmp_path):
+def test_train_while_searching_then_activate(client, app_url, app_cache, tmp_path):
     job = client.submit(["Handwritten digits (scikit-learn 8x8, offline)"], None, "image_cnn", "audio_cnn", "mlp",
                         "mse_infonce", 2, 128, 3e-3, "all-MiniLM-L6-v2", "{}", api_name="/train")
     sketch = _sketch(_sketch_file(tmp_path))
@@ -195,7 +195,8 @@ def test_train_while_searching_then_activate(client, app_url, tmp_path):
         time.sleep(0.5)
     progress, _, epochs, final, checkpoint = job.result(timeout=300)
     assert "finished" in progress, progress
-    assert checkpoint and Path(checkpoint, "config.json").is_file()
+    # The run is named, not shown by its server path (issue 19); it lives in the app's cache.
+    assert checkpoint and "/" not in checkpoint and (app_cache / "runs" / checkpoint / "config.json").is_file()
     assert len(epochs["data"]) == 2 and "image/zero_shot_acc" in final
     msg, banner = client.predict(checkpoint, api_name="/activate")
     assert msg.startswith("✅") and checkpoint in banner
@@ -236,10 +237,12 @@ def test_two_visitors_models_stay_apart(app_url, app_cache, trained):
     alice, bob = Client(app_url, verbose=False), Client(app_url, verbose=False)
     other = str(app_cache / "models" / "other")
     msg, banner = alice.predict(other, api_name="/load_checkpoint")[:2]
-    assert msg.startswith("✅") and other in banner and "(your own)" in banner
-    assert other in alice.predict(api_name="/status")
+    assert msg.startswith("✅") and "**other**" in banner and "(your choice)" in banner
+    assert "**other**" in alice.predict(api_name="/status")
     bob_banner = bob.predict(api_name="/status")
-    assert str(trained.checkpoint) in bob_banner and other not in bob_banner
+    assert f"**{trained.checkpoint.name}**" in bob_banner and "**other**" not in bob_banner
+    for answer in (msg, banner, bob_banner):  # no server path in what visitors are told
+        assert str(app_cache) not in answer and str(trained.checkpoint) not in answer
     assert "reads as" in bob.predict("one", 2, api_name="/search_text")[0]  # bob still searches the default
 
 

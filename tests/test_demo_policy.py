@@ -35,7 +35,10 @@ def test_a_visitors_model_is_theirs_alone(lanes, trained):
     assert s.active("alice")[0].path == str(other)
     assert s.active("bob")[0].path == str(trained.checkpoint)  # others keep the default
     assert s.embedder.path == str(trained.checkpoint)
-    assert "(your own)" in s.status("alice") and "(your own)" not in s.status("bob")
+    assert "(your choice)" in s.status("alice") and "(your choice)" not in s.status("bob")
+    # The banner names models, never where they live on the server (issue 19).
+    assert str(other) not in s.status("alice") and str(trained.checkpoint) not in s.status("bob")
+    assert "**other**" in s.status("alice")
     assert "reads as" in s.search("text", "one", 3, session="alice").status
     s.forget("alice")
     assert s.active("alice")[0].path == str(trained.checkpoint)
@@ -153,7 +156,7 @@ def test_run_limits_and_runs_per_visitor(lanes):
     assert "not yours" in s.activate(run.out_dir, session="erin")
     with pytest.raises(InputError, match="not yours"):
         s.zip_checkpoint(str(run.out_dir) + "/.", session="erin")
-    assert str(run.out_dir) not in s.checkpoints("erin") and str(run.out_dir) in s.checkpoints("dave")
+    assert run.out_dir.name not in s.checkpoints("erin") and run.out_dir.name in s.checkpoints("dave")
     mine = s.activate(run.out_dir, session="dave")  # loads (this test's fixed gallery wants audio, so it stops there)
     assert "Refused" not in mine and "not yours" not in mine and "Could not load" in mine
     assert s.zip_checkpoint(run.out_dir, session="dave").endswith(".zip")

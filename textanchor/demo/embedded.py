@@ -86,11 +86,20 @@ def _write_csv(path: Path, rows) -> None:
         w.writerows(rows)
 
 
-def embedded_sources(modalities, sample_rate: int = 8000, root: Path = EMBEDDED) -> dict:
-    """{modality: SourceChoice} for the embedded gallery's parts that exist under `root`."""
+def embedded_sources(modalities, sample_rate: int = 8000, root: Path = EMBEDDED, rates: dict | None = None) -> dict:
+    """{modality: SourceChoice} for the embedded gallery's parts that exist under `root`: the
+    digits' images and clips, and for a things model `things/<modality>.csv` (see `things_gallery`)."""
     from .gallery import SourceChoice
+    from .things_gallery import THINGS_DIR, TITLES
 
     out = {}
+    for m in modalities:
+        csv_path = root / THINGS_DIR / f"{m}.csv"
+        if m not in ("image", "audio") and csv_path.is_file():
+            opts = {"csv_path": str(csv_path), "modality": m}
+            if (rates or {}).get(m):
+                opts["sample_rate"] = rates[m]
+            out[m] = SourceChoice(m, "manifest", opts, TITLES.get(m, f"{m} items shipped with the app"))
     if "image" in modalities and (root / IMAGE_CSV).is_file():
         out["image"] = SourceChoice("image", "manifest", {"csv_path": str(root / IMAGE_CSV), "modality": "image"},
                                     "MNIST test digits shipped with the app (CC BY-SA 3.0)")

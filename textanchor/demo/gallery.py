@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 BUILD_VERSION = 3  # bump when the folder layout changes: old caches are then ignored
 IMAGES_PER_CLASS = 100  # MNIST gallery: a balanced 1,000 of the 10,000 test images
+THINGS_PER_CLASS = 12  # a set of many classes (Quick, Draw!): enough to find, few enough for a map
 THUMB_SIDE = 112
 PHOTO_SIDE = 224  # longer side of a photo's gallery file
 
@@ -71,7 +72,8 @@ def _try(name: str, **options) -> bool:
 
 
 def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, download: bool = True,
-                   sample_rate: int = 8000, embedded_root=None) -> list[SourceChoice]:
+                   sample_rate: int = 8000, embedded_root=None, recipe: dict | None = None,
+                   rates: dict | None = None) -> list[SourceChoice]:
     """Pick each modality's gallery data (see the module docstring).
 
     Args:
@@ -82,13 +84,17 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
         download: allow downloading when the data is not on disk and the network answers.
         sample_rate: the audio branch's rate.
         embedded_root: the shipped gallery's folder (None: `embedded.EMBEDDED`).
+        recipe: the checkpoint's recipe (config.json's "recipe"): any other modality's gallery
+            is the held-out split of its recipe's data when that is on disk (`recipe_source`),
+            else the sample shipped for it, else a registered data set of it.
+        rates: {modality: sample rate} of the checkpoint's audio-like branches.
     """
     from .embedded import EMBEDDED, embedded_sources
 
     roots = [Path(p) for p in (data_dir, os.environ.get("TEXTANCHOR_DATA"), "data") if p]
     dl_root = Path(cache_dir or default_cache_dir()) / "data"
     roots.append(dl_root)
-    shipped = embedded_sources(modalities, sample_rate, Path(embedded_root or EMBEDDED))
+    shipped = embedded_sources(modalities, sample_rate, Path(embedded_root or EMBEDDED), rates)
     real = {  # modality -> (data set, its loader options, page title, offline fallback)
         "image": ("mnist", {"split": "test"}, "MNIST test set",
                   SourceChoice("image", "digits", {"split": "test"}, "scikit-learn 8x8 digits, held-out split (offline fallback)")),
@@ -107,8 +113,27 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
             continue
         if root is None and download and _online() and _try(name, root=dl_root / name, limit=1, download=True, **opts):
             root = dl_root / name
-        out.append(SourceChoice(modality, name, {"root": str(root), **opts}, f"{title} ({root})") if root else fallback)
-    return out + [registered_source(m) for m in modalities if m not in real]
+        # No server path in the title: it is shown to every visitor.
+        out.append(SourceChoice(modality, name, {"root": str(root), **opts}, f"{title} (data folder)") if root else fallback)
+    for m in (m for m in modalities if m not in real):
+        found = recipe_source(m, recipe or {}, roots, (rates or {}).get(m))
+        out.append(found or shipped.get(m) or registered_source(m))
+    return out
+
+
+def recipe_source(modality: str, recipe: dict, roots: list[Path], sample_rate: int | None = None) -> SourceChoice | None:
+    """The held-out split of the first data set of the recipe's `modality` (its eval_data, else
+    its data) found under one of `roots` (`root/<data set name>`); None when none is on disk."""
+    spec = recipe.get("modalities", {}).get(modality, {})
+    for d in (spec.get("eval_data") or spec.get("data") or []):
+        name, opts = d["name"], {k: v for k, v in d.get("options", {}).items() if k not in ("split", "root", "limit")}
+        if sample_rate:
+            opts["sample_rate"] = sample_rate
+        for r in roots:
+            if _try(name, root=r / name, split="test", limit=1, **opts):
+                return SourceChoice(modality, name, {"root": str(r / name), "split": "test", **opts},
+                                    f"{name} held-out split (data folder)")
+    return None
 
 
 def registered_source(modality: str) -> SourceChoice:
@@ -130,7 +155,8 @@ def load_items(choice: SourceChoice) -> ItemSet:
     """Load one choice; MNIST and plugin sets are cut to a class-balanced subset so maps stay readable."""
     s = load_dataset(choice.dataset, **choice.options)
     if choice.dataset == "mnist" or choice.modality not in ("image", "audio"):
-        keep = np.concatenate([np.flatnonzero(s.labels == c)[:IMAGES_PER_CLASS] for c in np.unique(s.labels)])
+        per = IMAGES_PER_CLASS if choice.modality in ("image", "audio") or len(s.class_names) <= 20 else THINGS_PER_CLASS
+        keep = np.concatenate([np.flatnonzero(s.labels == c)[:per] for c in np.unique(s.labels)])
         s = s.subset(np.sort(keep))
     return s
 
@@ -310,7 +336,10 @@ def open_gallery(embedder, data_dir=None, cache_dir=None, download: bool = True,
     mods = list(embedder.modalities)
     if sources is None:
         sr = getattr(embedder.branch("audio").modality.cfg, "sample_rate", 8000) if "audio" in mods else 8000
-        sources = choose_sources(mods, data_dir, cache_dir, download, sr)
+        rates = {m: embedder.branch(m).modality.cfg.sample_rate for m in mods
+                 if hasattr(embedder.branch(m).modality.cfg, "sample_rate")}
+        sources = choose_sources(mods, data_dir, cache_dir, download, sr, recipe=embedder.config.get("recipe"),
+                                 rates=rates)
     folder = cache_dir / "galleries" / gallery_key(embedder.path, sources)
     if not (folder / "gallery.json").is_file():
         t0 = time.time()

@@ -30,7 +30,7 @@ from pathlib import Path
 from .gallery import Gallery, default_cache_dir, open_gallery
 from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
 from .maps import precompute, three_d_method
-from .policy import DEFAULT_CHECKPOINT, Limits, PathPolicy
+from .policy import CHECKPOINTS, DEFAULT_CHECKPOINT, Limits, PathPolicy
 from .search import QUERY_NOUNS, QueryResult, query_noun, run_query
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,18 @@ def chance_warning(metrics: dict, n_classes: int, factor: float = 2.0) -> str:
             "classes): its answers will be mostly guesses. Train for more epochs or on more data.")
 
 
+def model_name(embedder) -> str:
+    """What the page calls a model: its folder's name ("things", "digits", "run-20261205-...")."""
+    return Path(str(embedder.path)).name if embedder.path else "unnamed model"
+
+
+def recipe_summary(embedder) -> str:
+    """"sketch + photo + sound + speech → all-MiniLM-L6-v2, 157 classes, recipe things"."""
+    recipe = (embedder.config.get("recipe") or {}).get("preset")
+    return (f"{' + '.join(embedder.modalities)} → {embedder.anchor_name}, {len(embedder.class_names)} classes"
+            + (f", recipe {recipe}" if recipe else ""))
+
+
 class DemoService:
     """The app's state and logic.
 
@@ -101,7 +113,7 @@ class DemoService:
         self.background_maps, self.auto_warm_up = background_maps, warm_up
         self.cache_dir = Path(cache_dir or default_cache_dir())
         self.runs_dir = self.cache_dir / "runs"
-        self.policy = policy or PathPolicy([data_dir, self.cache_dir, DEFAULT_CHECKPOINT.parent, checkpoint,
+        self.policy = policy or PathPolicy([data_dir, self.cache_dir, CHECKPOINTS, checkpoint,
                                             PathPolicy.upload_dir()],  # checkpoint: the operator's choice
                                            allow_any=allow_any_path)
         self.limits = limits or Limits()
@@ -153,7 +165,8 @@ class DemoService:
         """
         from ..checkpoint import CheckpointError
 
-        folder = Path(str(folder or "").strip() or DEFAULT_CHECKPOINT).expanduser()
+        asked = str(folder or "").strip()
+        folder = self.find_model(asked or str(DEFAULT_CHECKPOINT), session)
         t0 = time.time()
         try:
             if session is not None:
@@ -162,10 +175,13 @@ class DemoService:
         except InputError as e:
             return warn(str(e))
         except (CheckpointError, FileNotFoundError, OSError, ValueError) as e:
-            msg = f"Could not load the checkpoint {folder}: {e}"
+            log.warning("could not load %s: %s", folder, e)
+            # The page names what the visitor typed (a shipped model by its name), never the
+            # server's own paths: the reason is cut to its first clause for the same cause.
+            reason = str(e).replace(str(folder), folder.name).replace(str(folder.resolve()), folder.name)
+            msg = f"Could not load the model {asked or folder.name!r}: {reason}"
             if session is None and self._default is None:
                 self.error = msg + " Search and Explore need a model: train one in the Train tab or load another folder in the Model tab."
-            log.warning(msg)
             return warn(msg)
         with self._swap:
             if session is None:
@@ -181,7 +197,7 @@ class DemoService:
             self.warm_up(session)
         whose = "for every visitor" if session is None else "for you (other visitors keep theirs)"
         note = chance_warning(embedder.config.get("metrics") or {}, len(embedder.class_names))
-        return (f"✅ Active model {whose}: `{folder}` (loaded with its gallery in {time.time() - t0:.1f} s)."
+        return (f"✅ Active model {whose}: **{model_name(embedder)}** (loaded with its gallery in {time.time() - t0:.1f} s)."
                 + (f" {note}" if note else ""))
 
     def forget(self, session: str | None) -> None:
@@ -226,9 +242,8 @@ class DemoService:
             e, g = self.active(session)
         except InputError as err:
             return warn(str(err))
-        own = " (your own)" if session is not None and session in self._sessions else ""
-        return (f"**Model**{own} `{e.path}` ({' + '.join(e.modalities)} → {e.anchor_name}, {len(e.class_names)} classes) · "
-                f"**Gallery**: {g.description}")
+        own = " (your choice)" if session is not None and session in self._sessions else ""
+        return (f"**Model**{own} **{model_name(e)}**: {recipe_summary(e)} · **Gallery**: {g.description}")
 
     # ------------------------------------------------------------------------ search
     def input_modality(self, kind: str, session: str | None = None) -> str:
@@ -359,13 +374,38 @@ class DemoService:
                   "class_names": cfg.get("class_names"), "created": cfg.get("created")}
         return recipe, metrics, history
 
-    def checkpoints(self, session: str | None = None) -> list[str]:
-        """Checkpoint folders a session may load: the shipped ones, the operator's and its own runs."""
-        found = [p.parent for p in sorted(DEFAULT_CHECKPOINT.parent.glob("*/config.json"))]
-        found += [f for f in self.shared if f not in found and (f / "config.json").is_file()]
+    def models(self, session: str | None = None) -> dict[str, Path]:
+        """{name: folder} of the models a session may load: the shipped ones (checkpoints/), the
+        operator's --checkpoint and the session's own training runs. Names are what the page and
+        the API show: a folder's name, never its server path."""
+        found = [p.parent for p in sorted(CHECKPOINTS.glob("*/config.json"))]
+        found += [f for f in sorted(self.shared) if f not in found and (f / "config.json").is_file()]
         found += [self.runs_dir / n for n, who in self.run_owner.items() if who == session and session is not None
                   and (self.runs_dir / n / "config.json").is_file()]
-        return [str(p) for p in found]
+        out: dict[str, Path] = {}
+        for f in found:
+            out.setdefault(f.name, f)
+        return out
+
+    def find_model(self, name_or_path: str, session: str | None = None) -> Path:
+        """A model's folder by its name (`models`; a run's name finds the run, which the path
+        policy then refuses to anyone but its owner), else the text taken as a path."""
+        text = name_or_path.strip()
+        run = self.runs_dir / text
+        if "/" not in text and text not in (".", "..") and text and run.is_dir():
+            return self.models(session).get(text, run)
+        return self.models(session).get(text) or Path(text).expanduser()
+
+    def checkpoints(self, session: str | None = None) -> list[str]:
+        """Names of the models a session may load (see `models`)."""
+        return list(self.models(session))
+
+    def model_of(self, session: str | None = None) -> str | None:
+        """The name of the session's active model (None when none is loaded)."""
+        try:
+            return model_name(self.active(session)[0])
+        except InputError:
+            return None
 
     def policy_for(self, session: str | None) -> PathPolicy:
         """The path policy for one visitor: `policy`, also refusing every path inside another
@@ -434,8 +474,8 @@ class DemoService:
         session: the visitor asking (None: the operator); another session's run is refused.
 
         Raises: InputError for a refused path or a folder that is not a checkpoint."""
-        folder = self.policy_for(session).check(folder, "checkpoint folder")
+        folder = self.policy_for(session).check(self.find_model(str(folder), session), "checkpoint folder")
         if not (folder / "config.json").is_file():
-            raise InputError(f"{folder} is not a checkpoint folder.")
+            raise InputError(f"{folder.name} is not a checkpoint folder.")
         out = Path(tempfile.mkdtemp(prefix="textanchor-")) / folder.name
         return shutil.make_archive(str(out), "zip", root_dir=folder.parent, base_dir=folder.name)

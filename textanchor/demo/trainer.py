@@ -264,10 +264,12 @@ class TrainingRun:
             s.epochs.append({k: v for k, v in e.items() if k not in ("event", "epochs", "total_steps", "step")})
             s.status = f"epoch {e['epoch']} done; evaluating" if e["epoch"] == self.cfg.epochs else s.status
         elif kind == "done":
-            s.metrics, s.checkpoint, s.done = e["metrics"], e["checkpoint"], True
+            # The run's name, not its server path: the page shows it to the visitor, and the
+            # service finds the folder again by name (DemoService.models).
+            s.metrics, s.checkpoint, s.done = e["metrics"], Path(e["checkpoint"]).name, True
             s.step = s.total_steps if not e["stopped"] else s.step
             s.status = (f"stopped ({e['stopped']}) and saved" if e["stopped"] else "finished") + \
-                f" after {e['seconds']:.0f} s: {e['checkpoint']}"
+                f" after {e['seconds']:.0f} s as {s.checkpoint}"
         elif kind == "error":
             s.error, s.done = e["message"], True
             s.status = "failed: " + e["message"]
