@@ -43,3 +43,13 @@ def check_files(root: Path, rows: list[dict], column: str = "path") -> None:
     missing = [r[column] for r in rows if not (Path(root) / r[column]).is_file()]
     if missing:
         raise DataError(f"{len(missing)} files listed in {Path(root) / 'labels.csv'} are missing, e.g. {missing[0]}")
+
+
+def first_per_class(rows: list[dict], n: int, column: str = "label") -> list[dict]:
+    """The first `n` rows of each class, in the rows' order."""
+    out, count = [], {}
+    for r in rows:
+        count[r[column]] = count.get(r[column], 0) + 1
+        if count[r[column]] <= n:
+            out.append(r)
+    return out
