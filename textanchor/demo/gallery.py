@@ -13,6 +13,7 @@ and the data choice: a new model or new data rebuilds, a restart reuses.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -124,13 +125,19 @@ def choose_sources(modalities: list[str], data_dir=None, cache_dir=None, downloa
 def recipe_source(modality: str, recipe: dict, roots: list[Path], sample_rate: int | None = None) -> SourceChoice | None:
     """The held-out split of the first data set of the recipe's `modality` (its eval_data, else
     its data) found under one of `roots` (`root/<data set name>`); None when none is on disk."""
+    from ..data import DATASETS
+
     spec = recipe.get("modalities", {}).get(modality, {})
     for d in (spec.get("eval_data") or spec.get("data") or []):
+        params = inspect.signature(DATASETS.get(d["name"])).parameters
+        if "root" not in params:  # a loader that makes its data (a plugin's synthetic set): no folder to find
+            continue
         name, opts = d["name"], {k: v for k, v in d.get("options", {}).items() if k not in ("split", "root", "limit")}
-        if sample_rate:
+        if sample_rate and "sample_rate" in params:
             opts["sample_rate"] = sample_rate
+        probe = {"limit": 1} if "limit" in params else {}
         for r in roots:
-            if _try(name, root=r / name, split="test", limit=1, **opts):
+            if _try(name, root=r / name, split="test", **probe, **opts):
                 return SourceChoice(modality, name, {"root": str(r / name), "split": "test", **opts},
                                     f"{name} held-out split (data folder)")
     return None
