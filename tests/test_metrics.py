@@ -5,7 +5,7 @@ from sklearn.metrics import average_precision_score
 
 from textanchor.metrics import (
     METRIC_KEYS_DOC, evaluation_report, l2_normalize, linear_probe, mean_cosine, modality_gap,
-    retrieval_metrics, zero_shot_accuracy,
+    retrieval_metrics, shared_retrieval, zero_shot_accuracy,
 )
 
 
@@ -332,3 +332,26 @@ def test_linear_probe_defaults_are_the_documented_split():
     assert linear_probe(x, y) == linear_probe(x, y, train_fraction=0.8, seed=0)
     assert linear_probe(x, y) != linear_probe(x, y, train_fraction=0.5, seed=0) or \
         linear_probe(x, y) != linear_probe(x, y, seed=1)
+
+
+def test_shared_retrieval_cuts_both_sides_to_the_shared_classes():
+    """Sketches of classes 0-4 against sounds of classes 2-6: only 2, 3, 4 count, on both sides,
+    and chance is the share of relevant gallery items a random ranking would hit first."""
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((7, 16))
+    q, ql = _clustered(rng, 50, n_cls=5, noise=1.2, centers=centers[:5])[:2]
+    g, gl = _clustered(rng, 60, n_cls=5, noise=1.2, centers=centers[2:])[:2]
+    gl = gl + 2
+    got = shared_retrieval(q, ql, g, gl)
+    qm, gm = np.isin(ql, [2, 3, 4]), np.isin(gl, [2, 3, 4])
+    want = _reference_retrieval(q[qm], ql[qm], g[gm], gl[gm])
+    for key in want:
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
+    assert got["n_classes"] == 3
+    assert got["chance_P@1"] == pytest.approx(np.mean([np.sum(gl[gm] == c) / gm.sum() for c in ql[qm]]))
+    none = shared_retrieval(q, ql, g, gl + 10)
+    assert none["n_classes"] == 0 and np.isnan(none["P@1"])
+    report = evaluation_report({"sketch": q, "sound": g}, {"sketch": ql, "sound": gl}, centers, probes=False)
+    assert report["sketch_to_sound/shared/P@1"] == pytest.approx(got["P@1"])
+    assert "image_to_audio/shared/P@1" not in evaluation_report(
+        {"image": q, "audio": q}, {"image": ql, "audio": ql}, centers, probes=False)  # same classes: no cut

@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = [
     "METRIC_KEYS_DOC", "evaluation_report", "l2_normalize", "linear_probe", "mean_cosine",
-    "modality_gap", "retrieval_metrics", "zero_shot_accuracy",
+    "modality_gap", "retrieval_metrics", "shared_retrieval", "zero_shot_accuracy",
 ]
 
 METRIC_KEYS_DOC = """\
@@ -39,6 +39,11 @@ class with no item of {m}) have no right answer and are left out.
     {m}_to_text       queries: the items of {m}; gallery: the C class texts (so R@k with k >= C is 1).
     {a}_to_{b}        queries: items of {a}; gallery: items of {b}. Emergent cross-modal retrieval:
                       the two modalities were only ever trained against text.
+  When {a} and {b} hold different classes (a things model: sketches of 79 things, sounds of
+  50), also, on the classes both hold (queries and gallery cut to them; `shared_retrieval`):
+    {a}_to_{b}/shared/P@1, .../shared/R@5, .../shared/mAP   as above;
+    {a}_to_{b}/shared/n_classes                             how many classes both hold;
+    {a}_to_{b}/shared/chance_P@1                            P@1 of a random ranking.
 """
 
 
@@ -223,6 +228,28 @@ def _retrieval_block(prefix: str, out: dict, *args, **kw) -> None:
         out[f"{prefix}/{key}"] = value
 
 
+def shared_retrieval(query_emb, query_labels, gallery_emb, gallery_labels) -> dict[str, float]:
+    """Cross-modal retrieval on the classes both sides hold: queries and gallery are cut to the
+    shared classes, so a sketch of a cat is ranked against sounds of the classes that have both
+    sketches and sounds.
+
+    Returns: {"P@1", "R@5", "R@10", "mAP"} (`retrieval_metrics`), "n_classes" and "chance_P@1",
+        the mean over queries of (relevant items / gallery size), what a random ranking scores.
+        NaN figures and n_classes 0 when no class is shared.
+    """
+    ql, gl = _to_numpy(query_labels), _to_numpy(gallery_labels)
+    shared = np.intersect1d(ql, gl)
+    if len(shared) == 0:
+        return {"P@1": float("nan"), "R@5": float("nan"), "R@10": float("nan"), "mAP": float("nan"),
+                "n_classes": 0.0, "chance_P@1": float("nan")}
+    qm, gm = np.isin(ql, shared), np.isin(gl, shared)
+    out = retrieval_metrics(_to_numpy(query_emb)[qm], ql[qm], _to_numpy(gallery_emb)[gm], gl[gm])
+    counts = {c: n for c, n in zip(*np.unique(gl[gm], return_counts=True))}
+    out["n_classes"] = float(len(shared))
+    out["chance_P@1"] = float(np.mean([counts[c] for c in ql[qm]]) / gm.sum())
+    return out
+
+
 def evaluation_report(embeddings: dict, labels: dict, class_emb, class_names=None,
                       probes: bool = True, seed: int = 0) -> dict[str, float]:
     """Every metric of every modality, and retrieval between every pair, as one flat dict.
@@ -272,4 +299,7 @@ def evaluation_report(embeddings: dict, labels: dict, class_emb, class_names=Non
         for b in emb:
             if a != b:
                 _retrieval_block(f"{a}_to_{b}", out, emb[a], lab[a], emb[b], lab[b])
+                if set(np.unique(lab[a])) != set(np.unique(lab[b])):
+                    for key, value in shared_retrieval(emb[a], lab[a], emb[b], lab[b]).items():
+                        out[f"{a}_to_{b}/shared/{key}"] = value
     return out
