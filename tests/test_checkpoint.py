@@ -91,3 +91,20 @@ def test_save_recovers_after_crash_between_renames(trained, tmp_path):
     old = tmp_path / ".ck.old"
     shutil.copytree(trained.checkpoint, old)  # state after the first rename, before the second
     assert read_config(tmp_path / "ck")["class_names"] == ["zero", "one", "two"]
+
+
+def test_a_half_precision_checkpoint_is_half_the_size_and_answers_the_same(trained, toy_data, tmp_path):
+    """`save_half` (the shipped things model's): float16 weights on disk, float32 again when
+    loaded; the embeddings move by well under what changes a nearest class."""
+    model, cfg = load_checkpoint(trained.checkpoint)
+    common = dict(anchor_name=cfg["anchor"]["name"], templates=cfg["templates"], class_names=cfg["class_names"],
+                  class_embeddings=torch.tensor(cfg["class_embeddings"]))
+    full = save_checkpoint(tmp_path / "full", model, **common)
+    half = save_checkpoint(tmp_path / "half", model, **common, half=True)
+    size = lambda p: (p / "model.safetensors").stat().st_size  # noqa: E731
+    assert size(half) < 0.6 * size(full)
+    items = toy_data[1]["image"].items[:20]
+    a, b = Embedder.from_checkpoint(full).embed("image", items), Embedder.from_checkpoint(half).embed("image", items)
+    assert np.abs(a - b).max() < 5e-3
+    assert (Embedder.from_checkpoint(half).classify(b)[0] == Embedder.from_checkpoint(full).classify(a)[0]).all()
+    assert next(Embedder.from_checkpoint(half).model.parameters()).dtype == torch.float32

@@ -28,8 +28,11 @@ class CheckpointError(RuntimeError):
 
 def save_checkpoint(folder: str | Path, model: AnchoredModel, *, anchor_name: str, templates: list[str],
                     class_names: list[str], class_embeddings: torch.Tensor, recipe: dict | None = None,
-                    metrics: dict | None = None, history: list | None = None) -> Path:
-    """Write a checkpoint folder atomically. Returns its path."""
+                    metrics: dict | None = None, history: list | None = None, half: bool = False) -> Path:
+    """Write a checkpoint folder atomically. Returns its path.
+
+    half: store floating-point weights as float16 (a shipped checkpoint at half the size);
+    loading casts them back to float32."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     config = {
@@ -38,7 +41,8 @@ def save_checkpoint(folder: str | Path, model: AnchoredModel, *, anchor_name: st
         "anchor": {"name": anchor_name, "dim": model.anchor_dim},
         "templates": list(templates),
         "class_names": list(class_names),
-        "class_embeddings": class_embeddings.detach().cpu().float().tolist(),
+        # 7 decimals (a float32's precision for these unit vectors' entries): half the JSON
+        "class_embeddings": [[round(x, 7) for x in row] for row in class_embeddings.detach().cpu().float().tolist()],
         "modalities": model.branch_configs(),
         "recipe": recipe or {},
         "metrics": metrics or {},
@@ -48,6 +52,8 @@ def save_checkpoint(folder: str | Path, model: AnchoredModel, *, anchor_name: st
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
         save_file(state, str(tmp / WEIGHTS), metadata={"format": "textanchor"})
         with open(tmp / CONFIG, "w") as f:
             json.dump(config, f, indent=1)

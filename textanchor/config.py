@@ -26,6 +26,9 @@ class ModalityRecipe:
     # Items of this modality per step (None: the run's batch_size). Every modality steps
     # together, so a small data set with a smaller batch is not repeated too often.
     batch_size: int | None = None
+    # Peak learning rate of this branch (None: the run's lr). A projector on frozen features
+    # wants a gentler rate than a network trained from scratch beside it.
+    lr: float | None = None
     # Open vocabulary: classes whose items this branch never trains on (they stay in its held-out
     # data and are scored through their text alone). None: a seeded `unseen_share` of the classes
     # that only this modality has, drawn when training starts and saved here in the checkpoint.
@@ -49,6 +52,7 @@ class TrainConfig:
     device: str = "auto"  # auto: cuda, then mps, then cpu
     data_root: str | None = None  # folder with mnist/, fsdd/, ... for loaders that need a root
     eval_limit: int | None = 2000  # held-out items per modality scored after each epoch
+    save_half: bool = False  # store the weights as float16: half the file, answers within ~1e-3
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,6 +68,7 @@ class TrainConfig:
                 eval_data=None if r.get("eval_data") is None else [DataSpec(**s) for s in r["eval_data"]],
                 branch=BranchConfig(**r.get("branch", {})),
                 batch_size=r.get("batch_size"),
+                lr=r.get("lr"),
                 unseen=r.get("unseen"),
                 unseen_share=r.get("unseen_share", 0.0),
             )

@@ -137,6 +137,21 @@ def _stream_data(cfg: TrainConfig, model: AnchoredModel) -> tuple[dict, dict]:
     return train_sets, eval_sets
 
 
+def cached_features(branch, s, device: str, cache: dict | None = None) -> torch.Tensor:
+    """`item_features` of an ItemSet, kept in `cache` (when given) under the branch's encoder and
+    settings and the items' sources, so runs that share a cache (seeds, folds, baselines in the
+    bench) encode each item once."""
+    if cache is None:
+        return item_features(branch, s.items, s.sample_rate, device)
+    import json
+
+    key = (branch.modality.name, branch.cfg.encoder, json.dumps(branch.cfg.encoder_options, sort_keys=True),
+           json.dumps(branch.modality.config_dict(), sort_keys=True), s.sample_rate, tuple(s.sources))
+    if key not in cache:
+        cache[key] = item_features(branch, s.items, s.sample_rate, device)
+    return cache[key]
+
+
 @torch.no_grad()
 def item_features(branch, items: list, sample_rate: int | None, device: str, chunk: int = 128) -> torch.Tensor:
     """Decoded items -> (N, D) encoder features on the CPU, prepared and encoded `chunk` at a
@@ -165,7 +180,8 @@ def embed_tensor(model: AnchoredModel, modality: str, x: torch.Tensor, device: s
 
 def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callable[[dict], None] | None = None,
           stop: threading.Event | None = None, anchor: TextAnchor | None = None, data: tuple | None = None,
-          final_eval: bool = True, show_tqdm: bool = False, stream: bool = False, workers: int = 0) -> TrainResult:
+          final_eval: bool = True, show_tqdm: bool = False, stream: bool = False, workers: int = 0,
+          feature_cache: dict | None = None) -> TrainResult:
     """Train every modality branch of `cfg` against the text anchor.
 
     Args:
@@ -176,6 +192,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         data: (train_sets, eval_sets) dicts of ItemSets, instead of loading the recipe's data.
         stream: decode training files lazily in DataLoader workers (memory flat in corpus size).
         workers: DataLoader worker processes per modality when streaming (0: decode in this one).
+        feature_cache: a dict shared by several runs on the same items (`cached_features`).
     Returns: TrainResult with the held-out metrics (empty, and no checkpoint, on ranks other than 0
         of a torchrun run).
     """
@@ -224,7 +241,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         if m in cached:
             s = s.subset(distributed.shard_rows(len(s), di, cfg.seed)) if di.active else s
             emit({"event": "features", "modality": m, "items": len(s)})
-            batches[m] = _memory_batches(item_features(model.branches[m], s.items, s.sample_rate, device),
+            batches[m] = _memory_batches(cached_features(model.branches[m], s, device, feature_cache),
                                          torch.from_numpy(relabel(s, class_names)), bs[m], gen)
         elif stream:
             from .data.stream import relabel_stream, stream_batches
@@ -238,7 +255,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         e = eval_sets[m]
         if cfg.eval_limit is not None and len(e) > cfg.eval_limit:  # a fixed, seeded subset
             e = e.subset(np.random.default_rng(cfg.seed).permutation(len(e))[: cfg.eval_limit])
-        XE[m] = item_features(model.branches[m], e.items, e.sample_rate, device) if m in cached else \
+        XE[m] = cached_features(model.branches[m], e, device, feature_cache) if m in cached else \
             mod.prepare(e.items, e.sample_rate)
         YE[m] = torch.from_numpy(relabel(e, class_names))
 
@@ -257,8 +274,12 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
     loss_fn = create_loss(cfg.loss, **cfg.loss_options).to(device)
     total = total_steps(cfg, sizes)
     steps_per_epoch = total // cfg.epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(total, 2), pct_start=0.15)
+    groups = [{"params": [p for p in model.branches[m].parameters() if p.requires_grad],
+               "lr": cfg.modalities[m].lr or cfg.lr} for m in model.modalities]
+    groups = [g for g in groups if g["params"]]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=max(total, 2),
+                                                pct_start=0.15)
     history, stopped, step = [], "", 0
     bar = None
     if show_tqdm:
@@ -315,7 +336,8 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
         from .evaluate import evaluate_model
 
         metrics = evaluate_model(model, eval_sets, protos.cpu(), class_names, device=device,
-                                 unseen={m: r.unseen for m, r in cfg.modalities.items() if r.unseen})
+                                 unseen={m: r.unseen for m, r in cfg.modalities.items() if r.unseen},
+                                 features={m: XE[m] for m in cached})  # used where XE holds the whole set
     metrics["train/seconds"] = time.time() - t0
     metrics["train/epochs_done"] = len(history)
     metrics["train/processes"] = di.world
@@ -324,7 +346,7 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
     if out_dir is not None:
         ckpt = save_checkpoint(out_dir, model.cpu(), anchor_name=anchor.name, templates=cfg.templates,
                                class_names=class_names, class_embeddings=protos.cpu(), recipe=cfg.to_dict(),
-                               metrics=metrics, history=history)
+                               metrics=metrics, history=history, half=cfg.save_half)
     res = TrainResult(ckpt, metrics, history, time.time() - t0, device, stopped, class_names)
     emit({"event": "done", "checkpoint": str(ckpt) if ckpt else None, "metrics": metrics, "stopped": stopped,
           "seconds": res.seconds})
