@@ -31,6 +31,7 @@ def test_unknown_names_list_known_ones_and_how_to_register():
 def test_encoder_forward_backward(name, modality):
     torch.manual_seed(0)
     mod = create_modality(modality)
+    mod.use_encoder(name)  # as model.Branch does: the front end may follow the encoder
     shape = mod.encoder_input_shape()
     opts = {"pretrained": False} if name == "resnet18" else {}
     enc = create_encoder(name, shape, modality, **opts)
@@ -55,6 +56,7 @@ def test_encoder_forward_backward(name, modality):
 def test_encoder_on_prepared_examples(name, modality):
     """Decoded example items -> prepare -> front end -> encoder, as training runs it."""
     mod = create_modality(modality)
+    mod.use_encoder(name)
     opts = {"pretrained": False} if name == "resnet18" else {}
     enc = create_encoder(name, mod.encoder_input_shape(), modality, **opts).eval()
     items, rate = mod.example_items(4, seed=1)

@@ -34,6 +34,7 @@ class Branch(nn.Module):
         super().__init__()
         self.modality: Modality = create_modality(modality, **cfg.preprocess)
         cfg.encoder = cfg.encoder or self.modality.default_encoder
+        self.modality.use_encoder(cfg.encoder)
         cfg.preprocess = self.modality.config_dict()  # fill defaults so the checkpoint is complete
         self.cfg = cfg
         self.frontend = self.modality.frontend()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torchaudio
 from safetensors.torch import load_file
 from torch import nn
 
@@ -37,14 +38,18 @@ class _ConvBN(nn.Module):
 
 
 class SoundNet5(nn.Module):
-    """(B, T) wave in [-1, 1] at 22.05 kHz -> (B, 256, T / 4096) conv5 activations."""
+    """(B, T) wave in [-1, 1] at `sample_rate` -> (B, 256, T' / 4096) conv5 activations, T' the
+    length at 22.05 kHz (the wave is resampled to SoundNet's rate first)."""
 
-    def __init__(self):
+    def __init__(self, sample_rate: int = SAMPLE_RATE):
         super().__init__()
+        self.sample_rate = int(sample_rate)
         for i, spec in enumerate(LAYERS, 1):
             self.add_module(f"conv{i}", _ConvBN(*spec))
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        if self.sample_rate != SAMPLE_RATE:
+            wave = torchaudio.functional.resample(wave, self.sample_rate, SAMPLE_RATE)
         x = wave[:, None] * 256.0  # SoundNet's input scale
         for i in range(1, len(LAYERS) + 1):
             x = getattr(self, f"conv{i}")(x)
@@ -57,9 +62,15 @@ def _mean_max(h: torch.Tensor) -> torch.Tensor:
     return torch.cat([h.mean(-1), h.amax(-1)], 1)
 
 
-@register_encoder("soundnet", modalities=("sound",))
-def soundnet(input_shape):
-    """input_shape: (T,) samples at 22.05 kHz (the `sound` modality's default rate)."""
-    net = SoundNet5()
+def soundnet5(sample_rate: int = SAMPLE_RATE) -> SoundNet5:
+    """SoundNet-8 conv1-conv5 with the authors' weights, for waves at `sample_rate` Hz."""
+    net = SoundNet5(sample_rate)
     net.load_state_dict(load_file(str(WEIGHTS)))
-    return FrozenFeatures(net, 512, _mean_max, source=f"SoundNet-8 conv5 ({WEIGHTS.name})")
+    return net.eval()
+
+
+@register_encoder("soundnet", modalities=("sound",))
+def soundnet(input_shape, sample_rate: int = 16000):
+    """input_shape: (T,) samples at `sample_rate` Hz (the `sound` modality's rate, 16 kHz by
+    default); resampled to SoundNet's 22.05 kHz inside. Output (B, 512): conv5 mean and max."""
+    return FrozenFeatures(soundnet5(sample_rate), 512, _mean_max, source=f"SoundNet-8 conv5 ({WEIGHTS.name})")

@@ -52,6 +52,11 @@ class Modality:
             )
         self.cfg = self.Config(**options)
 
+    def use_encoder(self, name: str) -> None:
+        """Settle the settings that depend on the encoder (a wave or a spectrogram, augmentation
+        or cached features), before the front end is built. Called by `model.Branch` with the
+        encoder's registry name; the settled values are what a checkpoint saves. Default: none."""
+
     def config_dict(self) -> dict:
         """The settings as JSON holds them (a checkpoint's config.json, a preset): tuples as lists."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.cfg).items()}
@@ -161,7 +166,7 @@ def modality_for_path(path: str | Path, among: list[str] | None = None) -> str:
         return claim[0]
     if claim:
         raise ValueError(f"{Path(path).name}: {ext} files are read by several modalities ({', '.join(claim)}); "
-                         f"say which one (a manifest's modality column or option)")
+                         f"say which one (a manifest's modality column or option; `search --query-modality`)")
     known = sorted({e for m in names for e in MODALITIES.get(m).file_extensions})
     raise ValueError(f"{Path(path).name}: no modality ({', '.join(names)}) reads {ext or 'extensionless'} files; "
                      f"known extensions: {', '.join(known)}")

@@ -1,5 +1,10 @@
-"""Sounds of things (a bark, a crow, the rain, a helicopter): mono waves at 22.05 kHz in a 5 s
-window, fed raw to the default encoder, SoundNet's first five layers (frozen).
+"""Sounds of things (a bark, a crow, the rain, a helicopter): mono waves at 16 kHz in a 5 s
+window, fed raw to the default encoder, SoundNet's first five layers on the wave beside
+EfficientNet-Lite0 on its spectrogram (both frozen, `encoders.soundnet_lite0`).
+
+16 kHz, not SoundNet's 22.05 kHz: the one full copy of ESC-50 that could be had is at 16 kHz
+(docs/things.md), so everything the model hears, data and a visitor's recording alike, is cut to
+the same 8 kHz band; the encoders resample to their own rates inside.
 
 Unlike speech, nothing is cropped to a voice: a long recording keeps its loudest `seconds`
 (where the event is), and silence is trimmed only below -50 dB of the loudest frame, so the
@@ -33,12 +38,12 @@ def loudest_window(wave: np.ndarray, sr: int, seconds: float, hop_s: float = 0.0
 @MODALITIES.register("sound")
 class SoundModality(AudioModality):
     name = "sound"
-    default_encoder = "soundnet"
+    default_encoder = "soundnet_lite0"
     generic_files = False  # .wav files are read by `audio` unless a checkpoint has sounds only
 
     @dataclass
     class Config(AudioModality.Config):
-        sample_rate: int = 22050  # SoundNet's rate
+        sample_rate: int = 16000  # the band every clip is cut to (see the module docstring)
         seconds: float = 5.0  # ESC-50's clip length
         trim_db: float = -50.0
         augment: str = "none"  # "none": frozen features computed once per clip; "wave": shift, gain, room noise

@@ -1,9 +1,17 @@
 """Spoken words naming things ("dog", "house"): the `audio` modality's path (voice detector,
-level, trim, log-mel, SpecAugment, room noise) at 16 kHz in a 1 s window, the format of Speech
-Commands (Warden 2018), so real clips keep their consonants' high frequencies."""
+level, trim) at 16 kHz in a 1.5 s window, the format of Speech Commands (Warden 2018), so real
+clips keep their consonants' high frequencies.
+
+By default the wave goes as it is to a frozen encoder trained for keyword spotting
+(`encoders.speech_embedding`), whose features training computes once per clip. A network
+trained here instead (`audio_cnn`) gets the log-mel front end and wave augmentation: both
+settings follow the encoder unless a recipe sets them (`use_encoder`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from torch import nn
 
 from .audio import AudioModality
 from .base import MODALITIES
@@ -12,16 +20,44 @@ from .base import MODALITIES
 @MODALITIES.register("speech")
 class SpeechModality(AudioModality):
     name = "speech"
-    default_encoder = "audio_cnn"
+    default_encoder = "speech_embedding"
     generic_files = False  # .wav files are read by `audio` unless a checkpoint has speech only
 
     @dataclass
     class Config(AudioModality.Config):
         sample_rate: int = 16000
-        seconds: float = 1.0
-        n_fft: int = 400  # 25 ms
+        seconds: float = 1.5  # a word and its context: the encoder looks at 775 ms at a time
+        n_fft: int = 400  # 25 ms (the log-mel front end)
         hop: int = 160  # 10 ms
         n_mels: int = 40
+        # "wave": the encoder reads the wave; "logmel": log-mel (a CNN trained here); "auto": the
+        # encoder's choice (wave for speech_embedding), settled by `use_encoder`.
+        frontend: str = "auto"
+        # "none": frozen features computed once per clip; "wave": shift, gain, room noise each
+        # step; "auto": none on the wave, wave augmentation with log-mel.
+        augment: str = "auto"
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if self.cfg.frontend not in ("auto", "wave", "logmel"):
+            raise ValueError(f"unknown speech frontend {self.cfg.frontend!r}; use 'auto', 'wave' or 'logmel'")
+        if self.cfg.augment not in ("auto", "none", "wave"):
+            raise ValueError(f"unknown speech augment {self.cfg.augment!r}; use 'auto', 'none' or 'wave'")
+
+    def use_encoder(self, name: str) -> None:
+        if self.cfg.frontend == "auto":
+            self.cfg.frontend = "wave" if name == "speech_embedding" else "logmel"
+        if self.cfg.augment == "auto":
+            self.cfg.augment = "none" if self.cfg.frontend == "wave" else "wave"
+
+    def frontend(self):
+        return nn.Identity() if self.cfg.frontend == "wave" else super().frontend()
+
+    def augments(self) -> bool:
+        return self.cfg.augment not in ("none",)
+
+    def augment(self, x, generator=None):
+        return x if self.cfg.augment == "none" else super().augment(x, generator)
 
     def query_component(self):
         return "audio", {"label": "Say a word (or upload a recording)", "sources": ["microphone", "upload"],
