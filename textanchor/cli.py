@@ -179,7 +179,7 @@ def _search(a) -> int:
     text = clean_text(a.text) if a.text is not None else None
     index = load_index(a.index)  # exact or FAISS, as saved
     emb = Embedder.from_checkpoint(a.checkpoint)
-    q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file)
+    q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file, a.query_modality)
     labels, probs = emb.classify(q[None])
     conf = float(probs[0].max())
     # The app's rule (demo/search.py): under UNSURE_BELOW the query is likely none of the classes.
@@ -276,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--file")
     s.add_argument("-k", type=_positive_int, default=10, help="results to show (at least 1)")
     s.add_argument("--modality", help="only results of this modality")
+    s.add_argument("--query-modality", help="the branch that reads --file (needed where two read its extension, "
+                                            "e.g. a things model's sketch and photo branches for .png)")
     s.set_defaults(fn=_search)
 
     b = sub.add_parser("bench", help="reproduce every published number (results.md / results.json)")

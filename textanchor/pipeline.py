@@ -46,6 +46,13 @@ class Embedder:
         return self.model.modalities
 
     @property
+    def unseen(self) -> dict[str, frozenset]:
+        """{modality: the classes its branch never trained on} (open vocabulary; empty sets when
+        the recipe held none out)."""
+        recipe = (self.config.get("recipe") or {}).get("modalities", {})
+        return {m: frozenset((recipe.get(m) or {}).get("unseen") or ()) for m in self.modalities}
+
+    @property
     def anchor(self):
         """The text anchor, loaded on first use (a few seconds)."""
         with self._lock:
@@ -92,17 +99,21 @@ class Embedder:
             vecs[idx] = self.embed(m, [br.modality.read_file(str(paths[i])) for i in idx])
         return vecs, mods
 
-    def embed_query_file(self, path: str | Path) -> np.ndarray:
+    def embed_query_file(self, path: str | Path, modality: str | None = None) -> np.ndarray:
         """One query file -> (A,) vector, checked as the app checks an upload (the modality's
         `query_item`: a recording without speech, an empty or over-large file are refused).
 
+        Args: modality: the branch that reads it (None: the one its extension names; a things
+            model's sketch and photo branches both read .png, its sound and speech ones .wav).
         Raises:
             ValueError: the file does not exist, no branch reads it, or the modality refuses it
                 (the message is meant for the user).
         """
         if not Path(path).is_file():
             raise ValueError(f"{Path(path).resolve()} does not exist (or is not a file).")
-        m = self.modality_of_file(path)
+        m = modality or self.modality_of_file(path)
+        if m not in self.modalities:
+            raise ValueError(f"this checkpoint has no {m} branch; it embeds {', '.join(self.modalities)}")
         item, sr = self.branch(m).modality.query_item(str(path))
         return self.embed(m, [item], sr)[0]
 
