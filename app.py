@@ -29,7 +29,7 @@ def _env(name: str, default):
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=os.environ.get("TEXTANCHOR_CHECKPOINT", str(DEFAULT_CHECKPOINT)),
-                   help="model folder (env TEXTANCHOR_CHECKPOINT; default checkpoints/default)")
+                   help="model folder (env TEXTANCHOR_CHECKPOINT; default checkpoints/things, else checkpoints/digits)")
     p.add_argument("--data", default=os.environ.get("TEXTANCHOR_DATA"),
                    help="folder with mnist/ and fsdd/ for the search gallery (env TEXTANCHOR_DATA)")
     p.add_argument("--cache", default=os.environ.get("TEXTANCHOR_CACHE"),
@@ -72,17 +72,20 @@ from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.clips import GalleryClip, ResultGallery, ResultPlot  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
 from textanchor.demo.file_inputs import AudioInput  # noqa: E402
+from textanchor.demo.page import THINGS_MODALITIES  # noqa: E402
 from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.result_slots import EMPTY_STATUS, clear_outputs, search_outputs  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
 from textanchor.demo.static_files import serve_static  # noqa: E402
-from textanchor.demo.trainer import data_choices, gpu, recipe_from_form  # noqa: E402
+from textanchor.demo.trainer import gpu, recipe_from_form  # noqa: E402
 from textanchor.modalities import MODALITIES, create_modality  # noqa: E402
 
-# Modalities whose Search inputs come from `Modality.query_component` (a plugin's); image and
-# audio keep the hand-made drawing and microphone inputs below.
-PLUGIN_MODALITIES = [m for m in MODALITIES.names() if m not in ("image", "audio")]
+# Modalities whose Search inputs come from `Modality.query_component` (a plugin's); the digits'
+# and the things' modalities share the page's own drawing, photo, microphone and sound inputs.
+PLUGIN_MODALITIES = [m for m in MODALITIES.names() if m not in ("image", "audio", *THINGS_MODALITIES)]
+EXAMPLE_TEXTS = {"digits": ["seven", "the number three", "nine", "zero"],
+                 "things": ["a barking dog", "something that flies", "a cat", "rain on a window", "music"]}
 QUERY_INPUTS = {"file": gr.File, "sketchpad": gr.Sketchpad, "image": gr.Image, "audio": gr.Audio}
 
 
@@ -108,13 +111,28 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
             return search_outputs(service.search(modality, value, k, session=_sid(request)), shown)
         return handler
 
-    def show_inputs(request: gr.Request):
-        """Each query input visible when the visitor's model has its modality."""
+    def follow_model(request: gr.Request):
+        """The Search inputs, examples and training choices of the visitor's model (`page.page_view`)."""
+        view = service.page(_sid(request))
         have = set(service.query_modalities(_sid(request)))
-        return [gr.update(visible=m in have) for m in toggles.values()]
+        ins = view.inputs
+        return [gr.update(visible=ins["sketch"].visible, label=ins["sketch"].label), gr.update(visible=ins["sketch"].visible),
+                gr.update(visible=ins["photo"].visible, label=ins["photo"].label),
+                gr.update(visible=ins["speech"].visible, label=ins["speech"].label), gr.update(visible=ins["speech"].visible),
+                gr.update(visible=ins["sound"].visible, label=ins["sound"].label), gr.update(visible=ins["sound"].visible),
+                gr.update(placeholder=ins["text"].label),
+                *[gr.update(visible=m in have) for m in PLUGIN_MODALITIES],
+                *[gr.update(visible=view.examples == name) for name in example_groups],
+                gr.update(choices=view.train_choices, value=view.train_default)]
+
+    def pick_model(name, request: gr.Request):
+        """The model chooser: this visitor's model becomes `name` (the others keep theirs)."""
+        sid = _sid(request) or "api"
+        msg = service.activate(name, session=sid)
+        return (msg, service.status(sid), *service.model_card(sid))
 
     def clear(shown):
-        return [None, "", None, None, *clear_outputs(shown)]
+        return [None, None, "", None, None, *clear_outputs(shown)]
 
     def draw_map(method, dim, query, request: gr.Request):
         return service.map(MAP_METHODS[method], int(dim[0]), query, session=_sid(request))
@@ -172,30 +190,41 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
 
     # ----------------------------------------------------------------------- layout
     with gr.Blocks(title="textanchor") as demo:
-        gr.Markdown("# textanchor\nImages and audio mapped into one frozen text space "
-                    "(all-MiniLM-L6-v2): a drawn 7 and a spoken *seven* land next to the word “seven”.")
-        banner = gr.Markdown(service.status(), elem_id="banner", label="model and gallery")
+        gr.Markdown("# textanchor\nSketches, photos, sounds and spoken words mapped into one frozen text space "
+                    "(all-MiniLM-L6-v2): a drawn cat, a meow and the spoken word *cat* land next to the word “cat”, "
+                    "though no cat drawing was ever paired with a sound.")
+        with gr.Row(equal_height=True):
+            model_pick = gr.Radio(service.shipped_models(), value=service.model_of(), label="Model", scale=1,
+                                  elem_id="model-pick", info="Everyday things, or the original digits")
+            banner = gr.Markdown(service.status(), elem_id="banner", label="model and gallery")
+        pick_msg = gr.Markdown(elem_id="pick-msg", label="model message")
         query_state = gr.State(None)  # this visitor's latest query, starred on the map
         shown = gr.State(None)  # result slots this page shows (result_slots.Shown)
-        have = set(service.query_modalities())  # the default model's; a visitor's own: show_inputs
+        have = set(service.query_modalities())  # the default model's; a visitor's own: follow_model
+        view = service.page()
         with gr.Tabs():
             with gr.Tab("Search", id="search"):
                 with gr.Row():
                     with gr.Column(scale=2):
-                        sketch = PictureSketchpad(label="Draw a digit", type="numpy", image_mode="RGBA",
+                        ins = view.inputs
+                        sketch = PictureSketchpad(label=ins["sketch"].label, type="numpy", image_mode="RGBA",
                                                   canvas_size=(400, 400), layers=False, elem_id="sketch",
                                                   brush=gr.Brush(default_size=20, colors=["#2563eb"], color_mode="fixed"),
-                                                  visible="image" in have)
+                                                  visible=ins["sketch"].visible)
                         sketch_btn = gr.Button("Search with the drawing", variant="primary", elem_id="search-sketch",
-                                               visible="image" in have)
-                        with gr.Accordion("Or upload a photo of a digit (phone, scan, any pen)", open=False,
-                                          elem_id="photo-box", visible="image" in have) as photo_box:
-                            photo = PhotoInput(label="A photo of one handwritten digit", height=180,
+                                               visible=ins["sketch"].visible)
+                        with gr.Accordion(ins["photo"].label or "Or upload a photo", open=False,
+                                          elem_id="photo-box", visible=ins["photo"].visible) as photo_box:
+                            photo = PhotoInput(label="A photo", height=180,
                                              sources=["upload", "clipboard"], elem_id="photo-in")
                             photo_btn = gr.Button("Search with the photo", variant="primary", elem_id="search-photo")
-                        audio = AudioInput(label="Say a digit (or upload a file)", sources=["microphone", "upload"],
-                                         type="filepath", elem_id="audio-in", visible="audio" in have)
-                        audio_btn = gr.Button("Search with the recording", variant="primary", visible="audio" in have)
+                        audio = AudioInput(label=ins["speech"].label or "Say a word", sources=["microphone", "upload"],
+                                         type="filepath", elem_id="audio-in", visible=ins["speech"].visible)
+                        audio_btn = gr.Button("Search with the recording", variant="primary", visible=ins["speech"].visible)
+                        sound = AudioInput(label=ins["sound"].label or "Play or record a sound", sources=["microphone", "upload"],
+                                           type="filepath", elem_id="sound-in", visible=ins["sound"].visible)
+                        sound_btn = gr.Button("Search with the sound", variant="primary", elem_id="search-sound",
+                                              visible=ins["sound"].visible)
                         plugin_boxes, plugin_inputs, plugin_btns = [], [], []
                         for m in PLUGIN_MODALITIES:  # one input per registered modality, shown when the model has it
                             kind, kwargs = create_modality(m).query_component()
@@ -203,7 +232,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                                 plugin_inputs.append(QUERY_INPUTS[kind](**kwargs, elem_id=f"{m}-in"))
                                 plugin_btns.append(gr.Button(f"Search with the {m} item", variant="primary"))
                             plugin_boxes.append(box)
-                        text = gr.Textbox(label="Or type any text", placeholder="seven, the number three, nine ...")
+                        text = gr.Textbox(label="Or type any text", placeholder=ins["text"].label)
                         text_btn = gr.Button("Search with the text", variant="primary")
                         k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)", elem_id="top-k")
                         clear_btn = gr.Button("Clear", elem_id="clear")
@@ -214,11 +243,11 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                     with gr.Column(scale=3):
                         status = gr.Markdown(EMPTY_STATUS, elem_id="search-status", label="status")
                         zero_shot = gr.Label(label="Zero-shot label of the query", num_top_classes=3, elem_id="zero-shot")
-                        images = ResultGallery(label="Nearest images (label · similarity)", columns=5, height=300,
+                        images = ResultGallery(label="Nearest pictures (label · similarity)", columns=5, height=300,
                                             elem_id="result-images")
                         videos = ResultGallery(label="Nearest videos (label · similarity)", columns=4, height=220,
                                             elem_id="result-videos")
-                        gr.Markdown("**Nearest spoken clips** (label · similarity)")
+                        gr.Markdown("**Nearest sounds and spoken words** (label · similarity)")
                         clips = []
                         for row in range(MAX_K // 2):
                             with gr.Row():
@@ -230,10 +259,17 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                                 plots += [ResultPlot(visible=False, label=f"result {2 * row + j + 1}") for j in range(2)]
                         with gr.Accordion("Results as JSON", open=False):
                             rows = gr.JSON(elem_id="result-json", label="results")
-                with gr.Row():
+                example_groups = {}  # one set of examples per kind of model; follow_model shows the visitor's
+                with gr.Row(visible=view.examples == "digits") as example_groups["digits"]:
                     gr.Examples(_examples("sketch_*.png"), [sketch], label="Example drawings")
                     gr.Examples(_examples("speech_*.wav"), [audio], label="Example recordings")
-                    gr.Examples(["seven", "the number three", "nine", "zero"], [text], label="Example texts")
+                    gr.Examples(EXAMPLE_TEXTS["digits"], [text], label="Example texts")
+                with gr.Row(visible=view.examples == "things") as example_groups["things"]:
+                    gr.Examples(_examples("things/sketch_*.png"), [sketch], label="Example drawings")
+                    gr.Examples(_examples("things/photo_*.jpg"), [photo], label="Example photos")
+                    gr.Examples(_examples("things/sound_*.ogg"), [sound], label="Example sounds")
+                    gr.Examples(_examples("things/speech_*.wav"), [audio], label="Example words")
+                    gr.Examples(EXAMPLE_TEXTS["things"], [text], label="Example texts")
 
             with gr.Tab("Explore", id="explore") as explore_tab:
                 with gr.Row():
@@ -260,9 +296,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                             "a model you train or load is yours alone (other visitors keep the default).")
                 with gr.Row():
                     with gr.Column():
-                        choices = data_choices()  # the built-in sets and every plugin modality's registered ones
-                        data = gr.CheckboxGroup(list(choices), value=[k for k in choices if "offline" in k],
-                                                label="Training data")
+                        # The data sets for the visitor's kind of model (follow_model), and every plugin's.
+                        data = gr.CheckboxGroup(view.train_choices, value=view.train_default, label="Training data")
                         manifest = gr.File(label="…or a CSV manifest (path,text; files on the server)",
                                            file_types=[".csv"], type="filepath", height=120)
                         with gr.Row():
@@ -310,23 +345,26 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 recipe_json = gr.JSON(recipe, label="Recipe")
 
         # ------------------------------------------------------------------- events
-        # Query inputs shown only when the visitor's model has their modality (show_inputs).
-        toggles = {sketch: "image", sketch_btn: "image", photo_box: "image", audio: "audio", audio_btn: "audio",
-                   **dict(zip(plugin_boxes, PLUGIN_MODALITIES))}
+        # Query inputs, examples and training choices follow the visitor's model (follow_model).
+        follows = [sketch, sketch_btn, photo_box, audio, audio_btn, sound, sound_btn, text, *plugin_boxes,
+                   *example_groups.values(), data]
         outs = [status, zero_shot, images, videos, *clips, *plots, rows, query_state, shown]  # result_slots.OUTPUTS
         # Searches share one concurrency group: each is ~10 ms of model work, so several at once
         # keep both cores busy while others wait on the network.
         fast = dict(concurrency_id="search", concurrency_limit=search_concurrency)
+        # The page's inputs name what they take ("sketch", "photo", "speech", "sound"); the service
+        # answers each with the visitor's model's branch for it (a digits model: image or audio).
         for event, modality, inp, api in (
-                (sketch_btn.click, "image", sketch, "search_sketch"), (photo_btn.click, "image", photo, "search_image"),
-                (photo.upload, "image", photo, False), (audio_btn.click, "audio", audio, "search_audio"),
-                (audio.stop_recording, "audio", audio, False), (text_btn.click, "text", text, "search_text"),
+                (sketch_btn.click, "sketch", sketch, "search_sketch"), (photo_btn.click, "photo", photo, "search_image"),
+                (photo.upload, "photo", photo, False), (audio_btn.click, "speech", audio, "search_audio"),
+                (audio.stop_recording, "speech", audio, False), (sound_btn.click, "sound", sound, "search_sound"),
+                (sound.stop_recording, "sound", sound, False), (text_btn.click, "text", text, "search_text"),
                 (text.submit, "text", text, False), (video_btn.click, "video", video, "search_video"),
                 *[(btn.click, m, i, f"search_{m}") for m, i, btn in zip(PLUGIN_MODALITIES, plugin_inputs, plugin_btns)]):
             event(searcher(modality), [inp, k, shown], outs, api_name=api, **fast)
         # The canvas is reset in the browser (its own clear button): a None value from Python
         # leaves the strokes on screen.
-        clear_btn.click(clear, shown, [audio, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
+        clear_btn.click(clear, shown, [audio, sound, text, video, photo, *outs], api_name="clear", js=CLEAR_SKETCH_JS)
 
         map_inputs = [method, dim, query_state]
         for trigger in (explore_tab.select, method.change, dim.change):
@@ -341,12 +379,14 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         [progress, loss_plot, epoch_table, final, trained], api_name="train", concurrency_limit=1)
         stop_btn.click(stop, None, train_msg, api_name="stop_training")
         use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate").then(
-            show_inputs, None, list(toggles), api_name=False)
+            follow_model, None, follows, api_name=False)
         dl_btn.click(download, trained, dl_file, api_name="download")
 
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
-                       api_name="load_checkpoint").then(show_inputs, None, list(toggles), api_name=False)
+                       api_name="load_checkpoint").then(follow_model, None, follows, api_name=False)
+        model_pick.input(pick_model, model_pick, [pick_msg, banner, recipe_json, metrics_df, history_df],
+                         api_name="pick_model").then(follow_model, None, follows, api_name=False)
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo

@@ -60,8 +60,9 @@ def page(app, tmp_path_factory):
         browser.close()
 
 
-def draw(page, digit: int) -> None:
-    """Draw one digit with mouse strokes in the middle of the canvas."""
+def draw(page, digit) -> None:
+    """Draw one digit (0-9), or any strokes in a unit box (x right, y down, centre 0), with the
+    mouse in the middle of the canvas."""
     if "select the draw tool" in page.locator("#sketch").inner_text():
         page.locator('#sketch button[aria-label="Brush"]').click()
     # The page may be scrolled (long results above): strokes outside the viewport are lost.
@@ -74,7 +75,7 @@ def draw(page, digit: int) -> None:
         box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     s = 0.55 * min(box["width"], box["height"])  # the 400 px canvas shows at ~73% zoom: stay well inside
-    for stroke in STROKES[digit]:
+    for stroke in (STROKES[digit] if isinstance(digit, int) else digit):
         page.mouse.move(cx + stroke[0][0] * s, cy + stroke[0][1] * s)
         page.mouse.down()
         # One move per stroke point: Gradio's brush stamps a straight line from the last pointer

@@ -57,3 +57,21 @@ def test_the_count_of_results_agrees_in_number():
     hits = {"image": [object()], "audio": [object(), object()], "ecg": [object()]}
     r = QueryResult("text", np.zeros(4, np.float32), "three", 0.9, {"three": 0.9}, hits, 0.01, "", "", DIGITS)
     assert "Found 2 clips, 1 image, 1 ecg item in" in r.summary()
+
+
+def test_a_class_a_branch_never_trained_on_is_named_as_such():
+    """Open vocabulary on the page: the status says which branches never saw the class, and a hit
+    of such a class is captioned "never trained" (it was found through the class's text alone)."""
+    from textanchor.index import Hit
+
+    hits = {"sound": [Hit("sound:1", 0.61, "sound", "rooster", "", {}), Hit("sound:2", 0.55, "sound", "hen", "", {})],
+            "sketch": [Hit("sketch:1", 0.7, "sketch", "rooster", "", {})]}
+    r = QueryResult("text", np.zeros(4, np.float32), "rooster", 0.9, {"rooster": 0.9}, hits, 0.01, "", "",
+                    ("rooster", "hen"), {}, {"sound": frozenset({"rooster"})})
+    assert "The sound branch never trained on a rooster: its results come through the text alone." in r.summary()
+    assert [r.caption(h) for h in hits["sound"]] == ["rooster · 0.61 · never trained", "hen · 0.55"]
+    assert r.caption(hits["sketch"][0]) == "rooster · 0.70"  # the sketch branch did train on it
+    two = QueryResult("text", np.zeros(4, np.float32), "rooster", 0.9, {}, hits, 0.01, "", "", (), {},
+                      {"sound": frozenset({"rooster"}), "sketch": frozenset({"rooster"})})
+    assert "The sketch and sound branches never trained on a rooster: those results" in two.summary()
+    assert "never" not in _result("text", 0.95).summary()

@@ -38,6 +38,19 @@ STROKES = {
          (0.2, 0.0), (0.12, 0.4)]],
 }
 
+# Things drawn the way Quick, Draw!'s players draw them, for the things model (the browser test
+# and `scripts/screenshots.py` draw them with the mouse).
+THING_STROKES = {
+    "house": [[(-0.32, -0.02), (-0.32, 0.4), (0.32, 0.4), (0.32, -0.02), (-0.32, -0.02)],  # walls
+              [(-0.4, 0.0), (0.0, -0.38), (0.4, 0.0)],  # roof
+              [(-0.07, 0.4), (-0.07, 0.16), (0.07, 0.16), (0.07, 0.4)]],  # door
+    "star": [[(0.0, -0.4), (0.12, -0.1), (0.4, -0.1), (0.17, 0.08), (0.26, 0.38), (0.0, 0.18), (-0.26, 0.38),
+              (-0.17, 0.08), (-0.4, -0.1), (-0.12, -0.1), (0.0, -0.4)]],
+    "fish": [[(-0.3, 0.0), (-0.1, -0.17), (0.12, -0.17), (0.3, 0.0), (0.12, 0.17), (-0.1, 0.17), (-0.3, 0.0)],  # body
+             [(0.3, 0.0), (0.42, -0.14), (0.42, 0.14), (0.3, 0.0)],  # tail
+             [(-0.18, -0.04), (-0.16, -0.04)]],  # eye
+}
+
 
 def make_examples(out_dir) -> list[Path]:
     """Write sketch_<word>.png (dark ink on white, 280 px) and speech_<word>.wav (8 kHz)."""

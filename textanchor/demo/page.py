@@ -49,3 +49,22 @@ def input_views(modalities, class_names) -> dict[str, InputView]:
         "sound": InputView(has["sound"], f"Play or record a sound ({heard} ...)" if heard else "Play or record a sound"),
         "text": InputView(True, "a barking dog, something that flies, a cat ..."),
     }
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Everything on the page that depends on the visitor's model."""
+
+    inputs: dict  # {page input: InputView} (`input_views`)
+    examples: str  # which example set the Search tab shows: "things" or "digits"
+    train_choices: list  # the Train tab's data choices (`trainer.data_choices`)
+    train_default: list  # the ones ticked to start with: those that work offline
+
+
+def page_view(modalities, class_names) -> PageView:
+    """The page for a model of these modalities and classes."""
+    from .trainer import OFFLINE_CHOICES, data_choices
+
+    choices = list(data_choices(modalities))
+    return PageView(input_views(modalities, class_names), "things" if is_things(modalities) else "digits",
+                    choices, [c for c in choices if c in OFFLINE_CHOICES])

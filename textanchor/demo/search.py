@@ -49,9 +49,13 @@ class QueryResult:
     class_names: tuple = ()  # the checkpoint's classes, named when the answer is unsure
 
     kinds: dict = field(default_factory=dict)  # gallery modality -> its result kind ("image", "audio", "plot")
+    unseen: dict = field(default_factory=dict)  # modality -> classes its branch never trained on
 
     def caption(self, hit) -> str:
-        return f"{hit.label} · {hit.score:.2f}"
+        """"dog · 0.83", and "· never trained" for an item of a class its branch never saw, found
+        through the class's text alone (open vocabulary)."""
+        new = " · never trained" if hit.label in self.unseen.get(hit.modality, ()) else ""
+        return f"{hit.label} · {hit.score:.2f}{new}"
 
     def _of_kind(self, kind: str, gallery: Gallery) -> list[tuple[str, str]]:
         """[(file, caption)] of every modality shown as `kind`, modality by modality in page
@@ -106,6 +110,10 @@ class QueryResult:
         if self.unsure:
             line = (f"Not sure: the {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot "
                     f"confidence, under {UNSURE_BELOW:.0%}); this model only knows {known_classes(self.class_names)}. ")
+        never = [m for m in _page_order(self.unseen) if self.label in self.unseen[m]]
+        if never:
+            line += (f"The {' and '.join(never)} branch{'es' if len(never) > 1 else ''} never trained on a "
+                     f"{self.label}: {'those' if len(never) > 1 else 'its'} results come through the text alone. ")
         return line + f"Found {found} in {self.seconds * 1000:.0f} ms."
 
     @property
@@ -177,6 +185,7 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
     if video_rows:  # every part of a video may match: search deeper, then keep its best row
         hits["video"] = best_per_video(gallery.index.search(q, k=3 * k, modality=video_rows))[:k]
     kinds = {m: embedder.branch(m).modality.result_kind for m in hits if m in embedder.modalities}
+    unseen = {m: v for m, v in embedder.unseen.items() if v}
     return QueryResult(modality, q, names[int(labels[0])], float(p[labels[0]]),
                        {names[i]: float(p[i]) for i in order}, hits, time.perf_counter() - t0, note, noun, tuple(names),
-                       kinds)
+                       kinds, unseen)

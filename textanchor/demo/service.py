@@ -366,7 +366,8 @@ class DemoService:
             return {}, pd.DataFrame(columns=["metric", "value"]), pd.DataFrame(columns=["epoch", "loss"])
         cfg = embedder.config
         metrics = pd.DataFrame([[k, round(float(v), 4)] for k, v in sorted(cfg.get("metrics", {}).items())
-                                if isinstance(v, (int, float))], columns=["metric", "value"])
+                                if isinstance(v, (int, float)) and "/zero_shot_acc/" not in k],  # not per class
+                               columns=["metric", "value"])
         hist = cfg.get("history", [])
         cols = ["epoch", "loss"] + sorted({k for h in hist for k in h if k.endswith("zero_shot_acc")})
         history = pd.DataFrame([[round(float(h.get(c, float("nan"))), 4) for c in cols] for h in hist], columns=cols)
@@ -399,6 +400,24 @@ class DemoService:
     def checkpoints(self, session: str | None = None) -> list[str]:
         """Names of the models a session may load (see `models`)."""
         return list(self.models(session))
+
+    def shipped_models(self) -> list[str]:
+        """Names of the models in the repository's checkpoints/ ("things", "digits"): the page's
+        model chooser. The default model's first."""
+        names = [p.parent.name for p in sorted(CHECKPOINTS.glob("*/config.json"))]
+        first = self.model_of()
+        return sorted(names, key=lambda n: (n != first, n))
+
+    def page(self, session: str | None = None):
+        """What the page shows for the session's model (`page.PageView`): its inputs, examples
+        and training choices; a digits page when no model is loaded."""
+        from .page import page_view
+
+        try:
+            embedder = self.active(session)[0]
+            return page_view(embedder.modalities, embedder.class_names)
+        except InputError:
+            return page_view(("image", "audio"), [])
 
     def model_of(self, session: str | None = None) -> str | None:
         """The name of the session's active model (None when none is loaded)."""

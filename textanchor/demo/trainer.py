@@ -29,8 +29,25 @@ DATA_CHOICES = {
     "Synthetic speech (eSpeak NG, offline)": ("audio", "espeak", {}),
 }
 
-FOLDER_DATA = ("mnist", "fsdd")  # choices read from the operator's data folder, never downloaded here
-OFFLINE_CHOICES = [c for c, (_, n, _) in DATA_CHOICES.items() if n not in FOLDER_DATA]
+# Things eSpeak NG can say for a visitor without a data folder: names the sketches and photos
+# of the things model know too, so a model trained on them links a drawn cat to a spoken one.
+SPOKEN_THINGS = ["cat", "dog", "bird", "house", "tree", "bed", "car", "airplane", "train", "fish", "flower",
+                 "apple", "banana", "book", "clock", "bicycle", "horse", "sheep", "frog", "duck", "rabbit",
+                 "lion", "monkey", "bear", "piano", "guitar", "umbrella", "helicopter", "star", "moon"]
+
+# The things model's data: every set but the synthetic one is read from the operator's data
+# folder (see docs/things.md).
+THINGS_CHOICES = {
+    "Quick, Draw! sketches (data folder)": ("sketch", "quickdraw", {"per_class": 300}),
+    "Photos of things (data folder)": ("photo", "object_photos", {}),
+    "ESC-50 sounds (data folder)": ("sound", "esc50", {}),
+    "Speech Commands words (data folder)": ("speech", "speech_commands", {}),
+    "Synthetic spoken things (eSpeak NG, offline)": ("speech", "espeak", {"words": SPOKEN_THINGS, "n_voices": 40}),
+}
+
+# choices read from the operator's data folder, never downloaded here
+FOLDER_DATA = ("mnist", "fsdd", "quickdraw", "object_photos", "esc50", "speech_commands")
+OFFLINE_CHOICES = [c for c, (_, n, _) in {**DATA_CHOICES, **THINGS_CHOICES}.items() if n not in FOLDER_DATA]
 
 
 def _check_folder_data(choice: str, name: str, data_root) -> None:
@@ -50,15 +67,20 @@ def _check_folder_data(choice: str, name: str, data_root) -> None:
                          f"{name}/).") from None
 
 
-def data_choices() -> dict[str, tuple[str, str, dict]]:
-    """DATA_CHOICES plus every registered data set of another modality (a plugin's), by name:
-    "accel (accel data set)" -> ("accel", "accel", {})."""
+def data_choices(modalities=None) -> dict[str, tuple[str, str, dict]]:
+    """The Train tab's data choices for a model of `modalities` (None: every choice): the digits'
+    DATA_CHOICES or the things' THINGS_CHOICES, plus every other registered data set of a
+    modality neither covers (a plugin's), by name: "accel (accel data set)" -> ("accel", "accel", {})."""
     from ..data import DATASETS
+    from .page import is_things
 
     DATASETS.discover()
+    known = {n for _, n, _ in (*DATA_CHOICES.values(), *THINGS_CHOICES.values())}
     extra = {f"{n} ({meta['modality']} data set)": (meta["modality"], n, {}) for n, meta in sorted(DATASETS.meta.items())
-             if meta.get("modality") not in (None, "image", "audio")}
-    return {**DATA_CHOICES, **extra}
+             if meta.get("modality") not in (None, "image", "audio") and n not in known}
+    if modalities is None:
+        return {**DATA_CHOICES, **THINGS_CHOICES, **extra}
+    return {**(THINGS_CHOICES if is_things(modalities) else DATA_CHOICES), **extra}
 
 
 def video_specs(path: str, natural: bool = False, policy=None) -> dict[str, ModalityRecipe]:
