@@ -18,10 +18,24 @@ from .image import ImageModality
 from .picture import SKETCH, NoDigitError, extract_ink
 
 
-def layout_sketch(ink: np.ndarray, size: int = 28, fill: float = 1.0, stroke_px: float = 0.0) -> np.ndarray:
+def stroke_width(on: np.ndarray) -> float:
+    """Typical stroke width in px of a boolean ink mask (H, W), from the median distance d to the
+    paper along the strokes' centre lines (the ridge of OpenCV's exact distance transform): 2d - 1,
+    so a line n px wide gives n. 0 for no ink."""
+    if not on.any():
+        return 0.0
+    dt = cv2.distanceTransform(on.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = on & (dt >= cv2.dilate(dt, np.ones((3, 3), np.uint8)))
+    return 2.0 * float(np.median(dt[ridge])) - 1.0
+
+
+def layout_sketch(ink: np.ndarray, size: int = 28, fill: float = 1.0, stroke_px: float = 0.0,
+                  max_stroke_px: float = 0.0) -> np.ndarray:
     """Ink bright on black (any size) -> (size, size) float32: the ink's box scaled to `fill` of
-    the side, aspect kept, centred; strokes thickened to at least `stroke_px` at `size` (0: as
-    drawn). All zeros when there is no ink."""
+    the side, aspect kept, centred. When the drawing is shrunk, strokes thinner than `stroke_px`
+    at `size` are thickened to it and strokes wider than `max_stroke_px` thinned to 1.5x it (0:
+    as drawn); a drawing no larger than `size` (a data set's bitmap) is never touched. All zeros
+    when there is no ink."""
     ink = np.asarray(ink, np.float32)
     on = ink > 0.05 * max(float(ink.max()), 1e-6)
     if not on.any():
@@ -34,9 +48,17 @@ def layout_sketch(ink: np.ndarray, size: int = 28, fill: float = 1.0, stroke_px:
     if stroke_px > 0 and s < 1:
         # A thin line shrunk k times fades to 1/k of its peak: thicken it to the width it should
         # have after the shrink first, as Quick, Draw!'s renderer drew every stroke ~ 3 px wide at 28 px.
-        k = max(1, int(round(stroke_px / s)))
+        # Only by what it lacks: a broad brush thickened as much as a pen turns a house into a blob
+        # (a 60 px brush on a 480 px drawing read as "rainbow").
+        # A brush broader than Quick, Draw!'s widest strokes (`max_stroke_px` at `size`) is eroded
+        # to the pen width: its strokes would otherwise fill a small drawing's holes.
+        width = stroke_width(on[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1])
+        k = int(round(stroke_px / s - width))
         if k > 1:
             crop = cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        elif max_stroke_px > 0 and width * s > max_stroke_px:
+            k = int(round(width - 1.5 * stroke_px / s))
+            crop = cv2.erode(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     nh, nw = max(1, round(h * s)), max(1, round(w * s))
     small = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     peak = float(small.max())
@@ -58,6 +80,7 @@ class SketchModality(ImageModality):
     class Config(ImageModality.Config):
         fill: float = 1.0  # the drawing's box spans this fraction of the side
         stroke_px: float = 2.0  # minimum stroke width at `size` px (Quick, Draw!'s bitmaps: ~2-3)
+        max_stroke_px: float = 3.5  # a wider brush is thinned (95 % of Quick, Draw!'s bitmaps: <= 3.2)
         max_rotate_deg: float = 8.0
         max_shift: float = 0.05
         max_scale: float = 0.1
@@ -70,7 +93,7 @@ class SketchModality(ImageModality):
         except NoDigitError:
             self.skipped += 1
             return np.zeros((1, c.size, c.size), np.float32)
-        return layout_sketch(ink, c.size, c.fill, c.stroke_px)[None]
+        return layout_sketch(ink, c.size, c.fill, c.stroke_px, c.max_stroke_px)[None]
 
     def example_items(self, n=3, seed=0):
         """Random strokes on white, a drawing layer (RGBA) and a Quick, Draw!-style bitmap."""
