@@ -385,8 +385,11 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
                        api_name="load_checkpoint").then(follow_model, None, follows, api_name=False)
+        # always_last: a visitor who clicks the other model while the page is still following the
+        # first click gets it (Gradio's default drops clicks while an event is pending, which left
+        # the radio naming one model and the page showing the other).
         model_pick.input(pick_model, model_pick, [pick_msg, banner, recipe_json, metrics_df, history_df],
-                         api_name="pick_model").then(follow_model, None, follows, api_name=False)
+                         api_name="pick_model", trigger_mode="always_last").then(follow_model, None, follows, api_name=False)
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo

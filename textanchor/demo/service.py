@@ -122,6 +122,7 @@ class DemoService:
         self._sessions: OrderedDict[str, tuple] = OrderedDict()  # session id -> its (embedder, gallery)
         self._loaded: OrderedDict[str, tuple] = OrderedDict()  # resolved folder -> (embedder, gallery)
         self._swap = threading.Lock()
+        self._building = threading.Lock()  # serialises loading models (`_load`)
         self.runs: dict[str, object] = {}  # session id -> its latest TrainingRun
         self.run_counts: dict[str, int] = {}  # session id -> runs started
         self.run_owner: dict[str, str] = {}  # run folder name under runs_dir -> the session that started it
@@ -144,16 +145,19 @@ class DemoService:
         from ..pipeline import Embedder
 
         key = str(folder.resolve())
-        with self._swap:
-            if key in self._loaded:
-                self._loaded.move_to_end(key)
-                return self._loaded[key]
-        embedder = Embedder.from_checkpoint(folder, anchor=self.anchor)
-        gallery = open_gallery(embedder, self.data_dir, self.cache_dir, self.download, progress, self.sources)
-        with self._swap:
-            self._loaded[key] = (embedder, gallery)
-            while len(self._loaded) > MAX_LOADED:
-                self._loaded.popitem(last=False)  # sessions using it keep their own reference
+        # One load at a time: the warm-up preloading a shipped model and a visitor picking it
+        # must not build its gallery twice.
+        with self._building:
+            with self._swap:
+                if key in self._loaded:
+                    self._loaded.move_to_end(key)
+                    return self._loaded[key]
+            embedder = Embedder.from_checkpoint(folder, anchor=self.anchor)
+            gallery = open_gallery(embedder, self.data_dir, self.cache_dir, self.download, progress, self.sources)
+            with self._swap:
+                self._loaded[key] = (embedder, gallery)
+                while len(self._loaded) > MAX_LOADED:
+                    self._loaded.popitem(last=False)  # sessions using it keep their own reference
         return embedder, gallery
 
     def activate(self, folder, session: str | None = None, progress=None) -> str:
@@ -209,7 +213,9 @@ class DemoService:
         """Load a session's text model and default map in a background thread, so the first
         text query and the first look at Explore do not wait (the map is normally cached with
         the gallery). A request that needs them meanwhile waits for them (the embedder's lock),
-        never fails for it. Returns the thread (None when no model is loaded)."""
+        never fails for it. For the default (session None) the other shipped models are loaded
+        next, so a visitor's first switch between them does not wait for a gallery to be built.
+        Returns the thread (None when no model is loaded)."""
         try:
             embedder, gallery = self.active(session)
         except InputError:
@@ -219,6 +225,8 @@ class DemoService:
             try:
                 embedder.anchor
                 gallery.projection("tsne", 2)
+                for name in self.shipped_models() if session is None else []:
+                    self._load(self.find_model(name, None))
             except Exception:  # noqa: BLE001 - best effort; the request that needs it reports errors
                 log.exception("warm-up failed")
 
