@@ -74,9 +74,12 @@ def _eval_sets(a, embedder) -> dict:
 
     split = "all" if a.split == "all" else "test"
     specs: list[tuple[str, dict]] = []
-    if a.mnist or a.data:
+    # --data alone means the digits sets, for a model that reads them (a things model names its
+    # sets with --dataset; --data is then the folder they are found in).
+    mods = set(embedder.modalities)
+    if a.mnist or (a.data and "image" in mods):
         specs.append(("mnist", {"root": a.mnist or str(Path(a.data) / "mnist")} | ({"split": "test"} if split == "all" else {})))
-    if a.fsdd or a.data:
+    if a.fsdd or (a.data and "audio" in mods):
         specs.append(("fsdd", {"root": a.fsdd or str(Path(a.data) / "fsdd"), "holdout": a.holdout,
                                "test_speakers": tuple(a.test_speakers)}))
     if a.digits:
@@ -88,14 +91,16 @@ def _eval_sets(a, embedder) -> dict:
     specs += dataset_specs(a)
     if not specs:
         raise ValueError("name some data to evaluate on: --data, --mnist, --fsdd, --digits, --espeak, --manifest "
-                         "or --dataset NAME[:KEY=VALUE,...]")
+                         "or --dataset NAME[:KEY=VALUE,...]" + (f" (this model reads {', '.join(sorted(mods))}: "
+                                                                "e.g. --data DATA --dataset quickdraw --dataset esc50)"
+                                                                if a.data else ""))
     by_mod: dict[str, list] = {}
     audio_rate = embedder.branch("audio").modality.cfg.sample_rate if "audio" in embedder.modalities else None
     for name, opts in specs:
         if a.download and name in DOWNLOADABLE:
             opts["download"] = True
         # Decoded once, at the checkpoint's audio rate (image loaders ignore the rate).
-        s = load_spec(name, opts, split, None, sample_rate_for(name, embedder, audio_rate))
+        s = load_spec(name, opts, split, a.data, sample_rate_for(name, embedder, audio_rate))
         by_mod.setdefault(s.modality, []).append(s)
     return {m: concat(v) for m, v in by_mod.items()}
 
@@ -281,11 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_search)
 
     b = sub.add_parser("bench", help="reproduce every published number (results.md / results.json)")
-    b.add_argument("--data", help="folder with mnist/ and fsdd/ (e.g. ../shared/data)")
+    b.add_argument("--data", help="folder with mnist/ and fsdd/ (e.g. ../shared/data); for things, quickdraw/, object_photos/, esc50/, speech_commands/")
     b.add_argument("--out", default="results")
     b.add_argument("--quick", action="store_true", help="tiny offline run of every section (minutes; for tests)")
     b.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed pictures real_voices noisy_voices")
+    b.add_argument("--sections", nargs="+", help="subset of: quality losses classifier anchors speed pictures real_voices noisy_voices things")
     b.add_argument("--checkpoint", help="evaluate this default-recipe checkpoint instead of training one")
     b.set_defaults(fn=_bench)
     return p
