@@ -133,3 +133,23 @@ def test_soundnet_lite0_gives_both_views_the_same_weight():
     assert h.shape == (2, 1792)
     assert a.pow(2).sum(1).allclose(b.pow(2).sum(1), rtol=1e-3)
     assert a.std(1, unbiased=False).allclose(torch.ones(2), atol=1e-3)
+
+
+def test_overlapping_sets_share_their_items_features(monkeypatch):
+    """ESC-50's folds, each held out in turn, overlap: an item is encoded once per cache."""
+    from textanchor.encoders import soundnet
+    from textanchor.model import Branch
+    from textanchor.train import cached_features
+
+    calls = []
+    real = soundnet.SoundNet5.forward
+    monkeypatch.setattr(soundnet.SoundNet5, "forward", lambda self, w: calls.append(len(w)) or real(self, w))
+    branch = Branch("sound", BranchConfig(encoder="soundnet", preprocess={"seconds": 1.5}), 384)
+    every = toy_sounds(4, 0)  # 12 items
+    first, second = every.subset(np.arange(12) < 8), every.subset(np.arange(12) >= 4)
+    cache: dict = {}
+    a = cached_features(branch, first, "cpu", cache)
+    b = cached_features(branch, second, "cpu", cache)
+    assert sum(calls) == 12 and a.shape == (8, 512) and b.shape == (8, 512)
+    assert torch.equal(a[4:], b[:4])  # the 4 shared items, the same features
+    assert torch.allclose(cached_features(branch, every, "cpu", None), torch.cat([a, b[4:]]), atol=1e-5)

@@ -146,10 +146,22 @@ def cached_features(branch, s, device: str, cache: dict | None = None) -> torch.
     import json
 
     key = (branch.modality.name, branch.cfg.encoder, json.dumps(branch.cfg.encoder_options, sort_keys=True),
-           json.dumps(branch.modality.config_dict(), sort_keys=True), s.sample_rate, tuple(s.sources))
-    if key not in cache:
-        cache[key] = item_features(branch, s.items, s.sample_rate, device)
-    return cache[key]
+           json.dumps(branch.modality.config_dict(), sort_keys=True), s.sample_rate)
+    sources = list(s.sources)
+    if len(set(sources)) < len(sources) or not all(sources):  # items not told apart: the set is the key
+        whole = key + (tuple(sources),)
+        if whole not in cache:
+            cache[whole] = item_features(branch, s.items, s.sample_rate, device)
+        return cache[whole]
+    # Item by item, so sets that overlap (ESC-50's folds, each held out in turn) share features.
+    known = cache.setdefault(key, {})
+    todo = [i for i, src in enumerate(sources) if src not in known]
+    if todo:
+        new = item_features(branch, [s.items[i] for i in todo], s.sample_rate, device)
+        known.update({sources[i]: v for i, v in zip(todo, new)})
+    if not sources:
+        return torch.zeros(0, branch.encoder.output_dim)
+    return torch.stack([known[src] for src in sources])
 
 
 @torch.no_grad()
