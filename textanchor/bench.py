@@ -12,6 +12,10 @@ Sections (each a function returning flat {key: value} rows):
               test, a generated no-speech set, and PocketSphinx on the same clips as the baseline;
               the same speakers in recordings with steady room noise (`noisy_voices` runs that
               part alone: `textanchor bench --sections noisy_voices --checkpoint DIR --data D`)
+  things      the things model (checkpoints/things): held-out zero-shot accuracy per modality, the
+              same encoders as plain classifiers, unseen classes, emergent cross-modal retrieval,
+              3 seeds of its frozen-encoder branches and the 5 ESC-50 folds (`textanchor.bench_things`;
+              its data folder holds quickdraw/, object_photos/, esc50/, speech_commands/)
 
 `--quick` runs every section on tiny offline data (scikit-learn digits + eSpeak) in a minute,
 for the tests; the real run takes hours on a 2-core CPU.
@@ -269,7 +273,19 @@ def _section_pictures(plan: BenchPlan, checkpoint: Path, log) -> dict:
     return section_pictures(plan.data_root, checkpoint, log, quick=plan.quick)
 
 
-SECTIONS = ("quality", "losses", "classifier", "anchors", "speed", "pictures", "real_voices")
+def _section_things(plan: BenchPlan, anchor: TextAnchor, log, checkpoint) -> dict:
+    """The things model (see `bench_things`); `checkpoint` is measured when it is a things model."""
+    from .bench_things import section_things
+    from .demo.page import is_things
+
+    things = None
+    if checkpoint and (Path(checkpoint) / "config.json").is_file():
+        mods = json.loads((Path(checkpoint) / "config.json").read_text()).get("recipe", {}).get("modalities", {})
+        things = Path(checkpoint) if is_things(mods) else None
+    return section_things(plan.data_root, log, things, quick=plan.quick, seeds=plan.seeds, anchor=anchor)
+
+
+SECTIONS = ("quality", "losses", "classifier", "anchors", "speed", "pictures", "real_voices", "things")
 
 
 def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds=(0, 1, 2),
@@ -303,6 +319,7 @@ def run_bench(data_root: str | None, out: str | Path, quick: bool = False, seeds
         "pictures": lambda: _section_pictures(plan, ckpt, log),
         "real_voices": lambda: section_real_voices(plan, ckpt, log),  # textanchor.voice_bench
         "noisy_voices": lambda: section_noisy_voices(plan, ckpt, log),  # its noisy rows alone
+        "things": lambda: _section_things(plan, anchor, log, checkpoint),
     }
     for name in sections:
         if name not in runners:
