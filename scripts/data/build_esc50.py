@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
 import os
 import re
@@ -49,6 +48,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 import soundfile as sf
+
+from gitmirror import BlobReader, git, repo_name  # noqa: E402 (this folder; run as a script)
 
 RATE = 44100
 FRAMES = 220500  # 5 s at 44.1 kHz, the published clip length
@@ -81,45 +82,6 @@ LICENCE_LINE = re.compile(r"^- \[(?P<key>[1-5]-\d+-[A-Z])(?P<typo>[a-z]*)\.ogg\]
 
 
 # ----------------------------------------------------------------------------- git helpers
-def git(gitdir: str, *args: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", gitdir, *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, check=True).stdout
-
-
-def repo_name(gitdir: str) -> str:
-    try:
-        url = git(gitdir, "config", "--get", "remote.origin.url").decode().strip()
-        m = re.search(r"github\.com[:/](.+?)(?:\.git)?$", url)
-        if m:
-            return m.group(1)
-    except subprocess.CalledProcessError:
-        pass
-    for p in reversed(os.path.abspath(gitdir).split(os.sep)):
-        if "+" in p:
-            return p.replace("+", "/", 1)
-    return os.path.basename(os.path.abspath(gitdir))
-
-
-class BlobReader:
-    def __init__(self, gitdir: str):
-        self.p = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def read(self, sha: str) -> bytes:
-        self.p.stdin.write(sha.encode() + b"\n")
-        self.p.stdin.flush()
-        header = self.p.stdout.readline().split()
-        if len(header) < 3 or header[1] == b"missing":
-            return b""
-        data = self.p.stdout.read(int(header[2]))
-        self.p.stdout.read(1)
-        return data
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait()
-
-
 def list_tree(gitdir: str, commit: str):
     out = git(gitdir, "ls-tree", "-r", "-z", "--long", commit)
     for rec in out.split(b"\0"):
@@ -181,7 +143,7 @@ def find_meta(mirrors):
                 seen.add(parts[0])
                 cands.append((None, parts[1], parts[0]))
         for commit, path, sha in cands:
-            rows = parse_meta(blobs.read(sha).decode("utf-8", "replace"))
+            rows = parse_meta((blobs.read(sha) or b"").decode("utf-8", "replace"))
             if rows and len(rows) == 2000:
                 found.setdefault(sha, (rows, []))[1].append((m["repo"], commit or _commit_of(m["gitdir"], path, sha), path))
         blobs.close()
@@ -210,7 +172,7 @@ def find_licences(mirrors):
         blobs = BlobReader(m["gitdir"])
         for p, sha, size in m["tree"]:
             if os.path.basename(p) == "LICENSE" and size > 10000:
-                text = blobs.read(sha).decode("utf-8", "replace")
+                text = (blobs.read(sha) or b"").decode("utf-8", "replace")
                 if "Licensing/attribution details for individual clips" not in text:
                     continue
                 out, section = {}, None
@@ -240,7 +202,7 @@ def find_esc10_readme_licences(mirrors):
         blobs = BlobReader(m["gitdir"])
         for p, sha, size in m["tree"]:
             if p == "README.md":
-                text = blobs.read(sha).decode("utf-8", "replace")
+                text = (blobs.read(sha) or b"").decode("utf-8", "replace")
                 if "ESC-10" in text[:200]:
                     out = {}
                     for line in text.splitlines():
@@ -360,7 +322,7 @@ def main(argv=None) -> int:
         fn = r["filename"]
         got = []
         for c in cands.get(fn, []):
-            data = readers[c["mi"]].read(c["sha"])
+            data = readers[c["mi"]].read(c["sha"]) or b""
             if not data or data.startswith(b"version https://git-lfs"):
                 skipped["missing blob / LFS pointer"] += 1
                 continue

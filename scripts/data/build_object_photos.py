@@ -51,11 +51,12 @@ import io
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections import Counter, defaultdict
 
 from PIL import Image
+
+from gitmirror import BlobReader, git, repo_name  # noqa: E402 (this folder; run as a script)
 
 LIC_CALTECH101 = "CC BY 4.0 (Caltech-101, CaltechDATA doi:10.22002/D1.20086)"
 LIC_PETS = ("Oxford-IIIT Pet: annotations CC BY-SA 4.0; images keep the terms of the web sites "
@@ -104,45 +105,6 @@ PET_RE = re.compile(r"(?:^|/)images/(([A-Za-z_]+)_(\d+))\.jpg$")
 LFS_MARK = b"version https://git-lfs.github.com/spec/"
 
 
-def git(gitdir: str, *args: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", gitdir, *args], stdout=subprocess.PIPE,
-                          check=True).stdout
-
-
-def repo_name(gitdir: str) -> str:
-    try:
-        url = git(gitdir, "config", "--get", "remote.origin.url").decode().strip()
-        m = re.search(r"github\.com[:/](.+?)(?:\.git)?$", url)
-        if m:
-            return m.group(1)
-    except subprocess.CalledProcessError:
-        pass
-    for p in reversed(os.path.abspath(gitdir).split(os.sep)):
-        if "+" in p:
-            return p.replace("+", "/", 1)
-    return os.path.basename(os.path.abspath(gitdir))
-
-
-class BlobReader:
-    def __init__(self, gitdir: str):
-        self.p = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def read(self, sha: str) -> bytes:
-        self.p.stdin.write(sha.encode() + b"\n")
-        self.p.stdin.flush()
-        header = self.p.stdout.readline().split()
-        if len(header) < 3 or header[1] == b"missing":
-            return b""
-        data = self.p.stdout.read(int(header[2]))
-        self.p.stdout.read(1)
-        return data
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait()
-
-
 def list_tree(gitdir: str) -> dict[str, str]:
     """path -> blob sha of the HEAD tree."""
     out = {}
@@ -163,14 +125,14 @@ def pet_tables(tree: dict[str, str], reader: BlobReader, images_dir: str):
     lst = tree.get(base + "annotations/list.txt")
     if lst is None:
         return None, None
-    for line in reader.read(lst).decode("utf-8", "replace").splitlines():
+    for line in (reader.read(lst) or b"").decode("utf-8", "replace").splitlines():
         parts = line.split()
         if len(parts) >= 3 and not line.startswith("#"):
             species[parts[0]] = "cat" if parts[2] == "1" else "dog"
     for name, tag in (("trainval.txt", "train"), ("test.txt", "test")):
         sha = tree.get(base + "annotations/" + name)
         if sha:
-            for line in reader.read(sha).decode("utf-8", "replace").splitlines():
+            for line in (reader.read(sha) or b"").decode("utf-8", "replace").splitlines():
                 if line.split():
                     split[line.split()[0]] = tag
     return species, split
@@ -264,7 +226,7 @@ def main(argv=None) -> int:
         n0 = len(rows)
         for set_, cat, label, split, lic, path, sha, fname in candidates(gitdir, tree, reader,
                                                                         args.fine_flowers):
-            data = reader.read(sha)
+            data = reader.read(sha) or b""
             info = check_image(data, args.min_side)
             if info is None:
                 skipped["unreadable, LFS pointer or too small"] += 1
@@ -310,7 +272,7 @@ def main(argv=None) -> int:
         gitdir, sha = blobs[i]
         if gitdir not in readers:
             readers[gitdir] = BlobReader(gitdir)
-        data = readers[gitdir].read(sha)
+        data = readers[gitdir].read(sha) or b""
         if r["_mode"] != "RGB":
             data = to_rgb_bytes(data, r["_fmt"])
             converted += 1

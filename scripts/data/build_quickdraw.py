@@ -46,6 +46,8 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
+from gitmirror import BlobReader, git, repo_name  # noqa: E402 (this folder; run as a script)
+
 DATA_LICENCE = "CC BY 4.0 (Quick, Draw! Dataset, Google)"
 
 CATEGORIES = """aircraft carrier|airplane|alarm clock|ambulance|angel|animal migration|ant|anvil|apple|arm|
@@ -89,48 +91,6 @@ NPY_MAGIC = b"\x93NUMPY"
 
 
 # ---------------------------------------------------------------- git helpers
-def git(gitdir: str, *args: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", gitdir, *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, check=True).stdout
-
-
-class BlobReader:
-    """Streams blobs out of one mirror with a single `git cat-file --batch`."""
-
-    def __init__(self, gitdir: str):
-        self.p = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def read(self, sha: str) -> bytes | None:
-        self.p.stdin.write(sha.encode() + b"\n")
-        self.p.stdin.flush()
-        header = self.p.stdout.readline().split()
-        if len(header) < 3 or header[1] == b"missing":
-            return None
-        size = int(header[2])
-        data = self.p.stdout.read(size)
-        self.p.stdout.read(1)
-        return data
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait()
-
-
-def repo_name(gitdir: str) -> str:
-    try:
-        url = git(gitdir, "config", "--get", "remote.origin.url").decode().strip()
-        m = re.search(r"github\.com[:/](.+?)(?:\.git)?/?$", url)
-        if m:
-            return m.group(1)
-    except subprocess.CalledProcessError:
-        pass
-    for p in reversed(os.path.abspath(gitdir).split(os.sep)):
-        if "+" in p:
-            return p.replace("+", "/", 1)
-    return os.path.basename(os.path.abspath(gitdir))
-
-
 def detect_licence(gitdir: str) -> str:
     """The licence named by a LICENSE/COPYING file at HEAD, or a note that there is none."""
     try:

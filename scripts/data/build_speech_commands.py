@@ -27,58 +27,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import os
 import re
 import subprocess
 import sys
 from collections import defaultdict
 
+from gitmirror import BlobReader, git, repo_name  # noqa: E402 (this folder; run as a script)
+
 LICENCE = "CC BY 4.0 (Speech Commands, Google)"
 DEFAULT_WORDS = "bed,bird,cat,dog,house,tree"
 CLIP_RE = re.compile(r"^(?:(?P<prefix>[a-z]+)_)?(?P<spk>[0-9a-f]{8})_nohash_(?P<n>\d+)\.wav(?:\.wav)?$")
 TEST_README_MARK = "Speech Commands Data Set Test Files"
-
-
-def git(gitdir: str, *args: str, data: bytes | None = None) -> bytes:
-    return subprocess.run(["git", "--git-dir", gitdir, *args], input=data,
-                          stdout=subprocess.PIPE, check=True).stdout
-
-
-def repo_name(gitdir: str) -> str:
-    try:
-        url = git(gitdir, "config", "--get", "remote.origin.url").decode().strip()
-        m = re.search(r"github\.com[:/](.+?)(?:\.git)?$", url)
-        if m:
-            return m.group(1)
-    except subprocess.CalledProcessError:
-        pass
-    parts = os.path.abspath(gitdir).split(os.sep)
-    for p in reversed(parts):
-        if "+" in p:
-            return p.replace("+", "/", 1)
-    return os.path.basename(os.path.abspath(gitdir))
-
-
-class BlobReader:
-    def __init__(self, gitdir: str):
-        self.p = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def read(self, sha: str) -> bytes:
-        self.p.stdin.write(sha.encode() + b"\n")
-        self.p.stdin.flush()
-        header = self.p.stdout.readline().split()
-        if len(header) < 3 or header[1] == b"missing":
-            return b""
-        size = int(header[2])
-        data = self.p.stdout.read(size)
-        self.p.stdout.read(1)
-        return data
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait()
 
 
 def list_tree(gitdir: str, commit: str):
@@ -123,7 +83,7 @@ def official_lists(gitdir: str, blobs: BlobReader, tree: list) -> dict:
         base = os.path.basename(path)
         if base in ("testing_list.txt", "validation_list.txt"):
             name = "test" if base.startswith("testing") else "validation"
-            for line in blobs.read(sha).decode("utf-8", "replace").splitlines():
+            for line in (blobs.read(sha) or b"").decode("utf-8", "replace").splitlines():
                 line = line.strip()
                 if line:
                     split.setdefault("/".join(line.split("/")[-2:]), name)
@@ -154,7 +114,7 @@ def main(argv=None) -> int:
         test_dirs = set()
         for path, sha, size in tree:
             if os.path.basename(path) == "README.md" and 0 < size < 20000:
-                if TEST_README_MARK in blobs.read(sha).decode("utf-8", "replace")[:200]:
+                if TEST_README_MARK in (blobs.read(sha) or b"").decode("utf-8", "replace")[:200]:
                     test_dirs.add(os.path.dirname(path))
         added = 0
         items = [(path, sha, size, commit) for path, sha, size in tree]
@@ -175,7 +135,7 @@ def main(argv=None) -> int:
             if key in seen:
                 skipped["duplicate"] += 1
                 continue
-            data = blobs.read(sha) if size > 0 else b""
+            data = (blobs.read(sha) or b"") if size > 0 else b""
             if not data:
                 skipped["missing_blob"] += 1
                 continue
