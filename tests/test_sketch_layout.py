@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from textanchor.modalities.sketch import layout_sketch, stroke_width
+from textanchor.modalities.sketch import layout_sketch, centreline_width
 
 
 def house(width: int, side: int = 600) -> np.ndarray:
@@ -23,14 +23,14 @@ def house(width: int, side: int = 600) -> np.ndarray:
 def test_stroke_width_measures_the_brush(width):
     on = cv2.line(np.zeros((200, 200), np.uint8), (20, 100), (180, 100), 1, width) > 0
     drawn = on[:, 100].sum()  # OpenCV's line is a little wider than its `thickness`
-    assert stroke_width(on) == pytest.approx(drawn, abs=1.0)
-    assert stroke_width(np.zeros((5, 5), bool)) == 0.0
+    assert centreline_width(on) == pytest.approx(drawn, abs=1.0)
+    assert centreline_width(np.zeros((5, 5), bool)) == 0.0
 
 
 @pytest.mark.parametrize("width", [2, 12, 40, 70])
 def test_any_brush_ends_as_wide_as_a_quickdraw_stroke(width):
     out = layout_sketch(house(width), 28, stroke_px=2.0, max_stroke_px=3.5)
-    w = stroke_width(out > 0.5)
+    w = centreline_width(out > 0.5)
     assert 1.0 <= w <= 3.5, f"a {width} px brush became {w:.1f} px strokes at 28 px"
     # the outline keeps its hole: the middle of the house stays paper
     assert out[17:24, 8:20].mean() < 0.25
