@@ -42,3 +42,16 @@ def test_a_bitmap_of_the_data_set_is_never_thinned_or_thickened():
     a = layout_sketch(bitmap, 28, stroke_px=2.0, max_stroke_px=3.5)
     b = layout_sketch(bitmap, 28)
     assert np.allclose(a, b)
+
+
+@pytest.mark.parametrize("shape", ["line", "thick line", "square"])
+def test_a_drawing_that_is_all_ink_after_the_crop_is_laid_out(shape):
+    """A straight line cut to its own rows, or a filled square, has no paper inside its box."""
+    ink = np.zeros((300, 300), np.float32)
+    if shape == "square":
+        ink[100:200, 100:200] = 1
+    else:
+        ink[150: 153 if shape == "line" else 160, 20:280] = 1
+    assert 0 < centreline_width(ink > 0) < 200
+    out = layout_sketch(ink, 28, stroke_px=2.0, max_stroke_px=3.5)
+    assert out.shape == (28, 28) and np.isfinite(out).all() and out.max() == pytest.approx(1.0)

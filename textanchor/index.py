@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,13 @@ class EmbeddingIndex:
     def __init__(self, dim: int | None = None):
         self.dim = dim
         self._blocks: list[np.ndarray] = []  # added since the last consolidation
+        self._consolidating = threading.Lock()
         self._vectors = np.zeros((0, dim or 0), dtype=np.float32)  # (N, D)
         self._meta: list[dict] = []
         self._row_of: dict[str, int] = {}  # id -> row
-        self._modality_col: np.ndarray | None = None  # (N,) str, rebuilt lazily for filters
+        # (N, {modality: rows}, {modality: their vectors}), rebuilt lazily for filters; one tuple
+        # assigned at once, so searches in other threads see all of it or none of it
+        self._filters: tuple | None = None
 
     # ----------------------------------------------------------------------------- building
     def add(self, vectors, metadata: list[dict]) -> list[str]:
@@ -120,7 +124,7 @@ class EmbeddingIndex:
             self._row_of[m["id"]] = len(self._meta)
             self._meta.append(m)
         self._blocks.append(np.ascontiguousarray(v))
-        self._modality_col = None
+        self._filters = None
         return [m["id"] for m in new_meta]
 
     def _fresh_id(self, modality: str, row: int, taken: set) -> str:
@@ -132,8 +136,10 @@ class EmbeddingIndex:
     def vectors(self) -> np.ndarray:
         """(N, D) float32 normalised vectors (consolidated once after adds; do not modify)."""
         if self._blocks:
-            self._vectors = np.concatenate([self._vectors, *self._blocks])
-            self._blocks = []
+            with self._consolidating:  # two searches at once must not append the blocks twice
+                if self._blocks:
+                    self._vectors = np.concatenate([self._vectors, *self._blocks])
+                    self._blocks = []
         return self._vectors
 
     def __len__(self) -> int:
@@ -180,9 +186,10 @@ class EmbeddingIndex:
         if rows is None:  # no copy when unfiltered
             vecs = self.vectors
         elif isinstance(modality, str):  # one modality: its rows, gathered once and kept
-            vecs = self._modality_vecs.get(modality)
+            kept = self._filter_tables()[2]
+            vecs = kept.get(modality)
             if vecs is None:
-                vecs = self._modality_vecs[modality] = self.vectors[rows]
+                vecs = kept[modality] = self.vectors[rows]
         else:
             vecs = self.vectors[rows]
         if rows is None:
@@ -206,16 +213,21 @@ class EmbeddingIndex:
         if modality is None:
             return None
         wanted = [modality] if isinstance(modality, str) else list(modality)
-        if self._modality_col is None or len(self._modality_col) != len(self._meta):
-            self._modality_col = np.array([m["modality"] for m in self._meta], dtype=object)
-            self._modality_rows = {m: np.flatnonzero(self._modality_col == m) for m in self.modalities()}
-            self._modality_vecs = {}
-        unknown = sorted(set(wanted) - set(self._modality_rows))
+        by_modality = self._filter_tables()[1]
+        unknown = sorted(set(wanted) - set(by_modality))
         if unknown:
             raise ValueError(f"no items of modality {unknown}; the index holds {self.modalities()}")
         if len(wanted) == 1:
-            return self._modality_rows[wanted[0]]
-        return np.sort(np.concatenate([self._modality_rows[m] for m in dict.fromkeys(wanted)]))
+            return by_modality[wanted[0]]
+        return np.sort(np.concatenate([by_modality[m] for m in dict.fromkeys(wanted)]))
+
+    def _filter_tables(self) -> tuple:
+        f = self._filters
+        if f is None or f[0] != len(self._meta):
+            col = np.array([m["modality"] for m in self._meta], dtype=object)
+            f = (len(self._meta), {m: np.flatnonzero(col == m) for m in self.modalities()}, {})
+            self._filters = f
+        return f
 
     def _hit(self, row: int, score: float) -> Hit:
         m = self._meta[row]

@@ -26,6 +26,9 @@ def centreline_width(on: np.ndarray) -> float:
     1-3 px strokes of 28 px sketches.)"""
     if not on.any():
         return 0.0
+    # A 1 px border of paper: a crop that is all ink (a straight line cut to its own rows, a filled
+    # square) has no paper to measure the distance to.
+    on = np.pad(on, 1)
     dt = cv2.distanceTransform(on.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     ridge = on & (dt >= cv2.dilate(dt, np.ones((3, 3), np.uint8)))
     return 2.0 * float(np.median(dt[ridge])) - 1.0
