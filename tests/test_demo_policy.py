@@ -49,6 +49,7 @@ def test_server_paths_outside_the_apps_folders_are_refused(lanes, path):
     s, _ = lanes
     msg = s.activate(path, session="carol")
     assert msg.startswith("⚠️") and "Refused" in msg and "--allow-any-path" in msg
+    assert not any(str(r) in msg for r in s.policy.roots), msg  # the app's own folders stay unnamed
     with pytest.raises(InputError, match="Refused"):
         s.zip_checkpoint(path)
 
@@ -160,3 +161,17 @@ def test_run_limits_and_runs_per_visitor(lanes):
     mine = s.activate(run.out_dir, session="dave")  # loads (this test's fixed gallery wants audio, so it stops there)
     assert "Refused" not in mine and "not yours" not in mine and "Could not load" in mine
     assert s.zip_checkpoint(run.out_dir, session="dave").endswith(".zip")
+
+
+def test_a_model_name_that_does_not_exist_is_named_as_such(lanes):
+    s, _ = lanes
+    msg = s.activate("nonexistent", session="carol")
+    assert msg.startswith("⚠️") and "No model named 'nonexistent'" in msg and "Refused" not in msg
+
+
+def test_an_items_source_is_shown_without_server_paths(tmp_path):
+    from textanchor.demo.explore import REPO_ROOT, public_source
+
+    assert public_source("quickdraw:cat:12") == "quickdraw:cat:12"
+    assert public_source(str(REPO_ROOT / "assets" / "gallery" / "x.png")) == "assets/gallery/x.png"
+    assert public_source(str(tmp_path / "data" / "esc50" / "1-100-A-0.wav")) == "1-100-A-0.wav"

@@ -2,11 +2,14 @@
 class texts as labelled landmarks, and the latest query as a star."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from .gallery import Gallery
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # All exist in 2-D and 3-D plotly. A digits model has image + audio, a things model sketch, photo,
 # sound and speech: pictures round or square, sounds pointed.
@@ -101,6 +104,19 @@ def map_figure(gallery: Gallery, method: str = "tsne", dim: int = 2, query=None)
     return fig
 
 
+def public_source(source: str) -> str:
+    """What the page may say of an item's source: a data set reference as it is
+    ("quickdraw:cat:12"), a file by its path inside the repository, else by its name alone: a
+    visitor never learns where the server keeps its files."""
+    src = str(source or "")
+    if not os.path.isabs(src):
+        return src
+    try:
+        return str(Path(src).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return Path(src).name
+
+
 def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, str]:
     """(image path or None, audio path or None, markdown caption) of one gallery item; a video
     shows as its poster frame and its sound track; another modality's item as neither (see
@@ -109,14 +125,15 @@ def item_view(gallery: Gallery, item_id: str) -> tuple[str | None, str | None, s
     Raises: KeyError with a readable message for an unknown id.
     """
     item_id = (item_id or "").strip()
+    examples = " or ".join(f"{m}:{3 + 9 * i}" for i, m in enumerate(gallery.index.modalities()[:3]))
     if not item_id:
-        raise KeyError("Type an item id (e.g. image:12 or audio:3), or click a point on the map.")
+        raise KeyError(f"Type an item id (e.g. {examples}), or click a point on the map.")
     try:
         _, meta = gallery.index.get(item_id)
     except KeyError:
-        raise KeyError(f"No item {item_id!r} in this gallery; ids look like image:12, audio:3 or video:00015.") from None
+        raise KeyError(f"No item {item_id!r} in this gallery; ids look like {examples}.") from None
     path = gallery.file(item_id)
-    text = f"**{meta['label']}** · {meta['modality']} · id `{item_id}` · source `{meta['source']}`"
+    text = f"**{meta['label']}** · {meta['modality']} · id `{item_id}` · source `{public_source(meta['source'])}`"
     if meta["modality"] == "video":
         return str(gallery.folder / meta["poster"]), str(gallery.folder / meta["sound"]), text + f" · video `{meta['file']}`"
     kind = _kind(gallery, meta)

@@ -81,9 +81,10 @@ class PathPolicy:
         if why:
             raise InputError(why)
         if not self.allowed(p):
-            where = ", ".join(f"`{r}`" for r in self.roots) or "(none)"
-            raise InputError(f"Refused: the {what} `{p}` is outside this app's folders ({where}). "
-                             "The operator can start the app with --allow-any-path to lift this.")
+            # The app's own folders are not named: a public page must not map the server's disk.
+            raise InputError(f"Refused: the {what} `{str(path).strip()}` is outside this app's folders (its data, "
+                             "cache and model folders and uploads). The operator can start the app with "
+                             "--allow-any-path to lift this.")
         return p
 
     def check_model_name(self, name, what: str = "text anchor model") -> None:

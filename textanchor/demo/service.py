@@ -174,6 +174,9 @@ class DemoService:
         t0 = time.time()
         try:
             if session is not None:
+                if not folder.exists() and "/" not in asked:
+                    raise InputError(f"No model named {asked!r}; the models you can load are "
+                                     f"{', '.join(self.models(session))} (or a checkpoint folder under this app's folders).")
                 self.check_folder(folder, session)
             embedder, gallery = self._load(folder, progress)
         except InputError as e:
