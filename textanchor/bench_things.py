@@ -162,7 +162,7 @@ def section_things(data_root: str | None, log, checkpoint: str | Path | None = N
             if m in c.modalities:
                 c.modalities[m].unseen = names
         res = train(c, anchor=anchor, feature_cache=cache, data=(train_sets_of(c, train_sets), train_sets_of(c, eval_sets)))
-        runs.append({k: v for k, v in res.metrics.items() if k.endswith(("/zero_shot_acc", "/acc_unseen", "chance/unseen"))
+        runs.append({k: v for k, v in res.metrics.items() if k.endswith(("/zero_shot_acc", "/acc_unseen", "chance/unseen", "/seen/acc_all"))
                      and "/zero_shot_acc/" not in k})
         log(f"things (seed {seed}): " + ", ".join(f"{m} {res.metrics[f'{m}/zero_shot_acc']:.1%}" for m in c.modalities))
     rows.update(_mean_spread(runs, "things/seeds"))

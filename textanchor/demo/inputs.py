@@ -105,12 +105,16 @@ def photo_to_rgb(value) -> np.ndarray:
         value = value.get("path") if isinstance(value, dict) else value
     if value is None or (isinstance(value, str) and not value.strip()):
         raise InputError("Upload or take a photo first.")
+    def rgb_or_rgba(im):  # keep transparency: it becomes white paper below, not black
+        alpha = "A" in im.getbands() or (im.mode == "P" and "transparency" in im.info)
+        return im.convert("RGBA" if alpha else "RGB")
+
     try:
         if isinstance(value, (str, Path)):
             with Image.open(value) as im:
-                value = ImageOps.exif_transpose(im).convert("RGB")
+                value = rgb_or_rgba(ImageOps.exif_transpose(im))
         if isinstance(value, Image.Image):
-            value = np.asarray(value.convert("RGB"))
+            value = np.asarray(rgb_or_rgba(value))
     except (UnidentifiedImageError, OSError):
         raise InputError(f"{Path(str(value)).name} is not a picture this app can read (PNG, JPEG, WebP, BMP, GIF).") from None
     a = np.asarray(value)
@@ -119,8 +123,10 @@ def photo_to_rgb(value) -> np.ndarray:
             np.clip(a, 0, 255).astype(np.uint8)
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
-    if a.ndim != 3 or a.shape[2] not in (3, 4) or min(a.shape[:2]) < 8:
-        raise InputError(f"This is not a photo the app can use (an array of shape {a.shape}).")
+    if a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise InputError("This is not a photo the app can use: upload a colour or grey picture (PNG, JPEG, WebP).")
+    if min(a.shape[:2]) < 8:
+        raise InputError(f"This photo is {a.shape[1]}x{a.shape[0]} pixels: upload one at least 8 pixels on each side.")
     if a.shape[2] == 4:  # transparent parts become white, as a viewer shows them
         alpha = a[..., 3:].astype(np.float32) / 255.0
         a = (a[..., :3] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
