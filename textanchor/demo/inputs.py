@@ -194,7 +194,7 @@ def read_recording(value, max_seconds: float = MAX_RECORDING_S, what: str = "spo
     if isinstance(value, (str, Path)):
         path = Path(value)
         if not path.is_file():
-            raise InputError(f"{path.resolve()} does not exist (or is not a file).")
+            raise InputError(f"{path.name} does not exist (or is not a file).")  # never the server's path
         try:
             wave, sr = read_audio(path, max_seconds=max_seconds)
         except EmptyAudio:
@@ -218,7 +218,7 @@ def read_recording(value, max_seconds: float = MAX_RECORDING_S, what: str = "spo
     if len(wave) > max_seconds * sr:
         raise InputError(f"The recording is too long ({len(wave) / sr:.0f} s); {ask}, under {max_seconds:.0f} s.")
     wave = np.nan_to_num(wave.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    problem = audio_problem(wave, sr)
+    problem = audio_problem(wave, sr, speech=what != "sound")
     if problem:
         raise InputError(problem)
     return wave, sr

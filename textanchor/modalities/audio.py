@@ -54,14 +54,18 @@ def speech_part(wave: np.ndarray, sr: int, window_s: float) -> np.ndarray:
     return wave if span is None else wave[span[0]: span[1]]
 
 
-def audio_problem(wave: np.ndarray, sr: int, min_seconds: float = 0.1) -> str | None:
-    """A user-facing reason why a recording cannot be searched with, or None when it can."""
+def audio_problem(wave: np.ndarray, sr: int, min_seconds: float = 0.1, speech: bool = True) -> str | None:
+    """A user-facing reason why a recording cannot be searched with, or None when it can.
+    speech: the recording should hold a spoken word (False: any sound)."""
     if wave is None or len(wave) == 0:
         return "The recording is empty."
     if len(wave) < min_seconds * sr:
-        return f"The recording is too short ({len(wave) / sr:.2f} s); speak for at least {min_seconds} s."
+        return (f"The recording is too short ({len(wave) / sr:.2f} s); "
+                f"{'speak' if speech else 'record'} for at least {min_seconds} s.")
     if float(np.abs(wave).max()) < 1e-3:
-        return "No speech heard: the recording is silent; check the microphone and speak a little louder."
+        if speech:
+            return "No speech heard: the recording is silent; check the microphone and speak a little louder."
+        return "Nothing heard: the recording is silent; check the microphone, or upload a louder sound."
     return None
 
 

@@ -80,4 +80,4 @@ class SoundModality(AudioModality):
         """A recording (path or (rate, samples)) -> (mono wave, rate), checked, not cropped to speech."""
         from ..demo.inputs import read_recording
 
-        return read_recording(value, what="sound", ask="keep it under 30 s")
+        return read_recording(value, what="sound", ask="upload a shorter sound")

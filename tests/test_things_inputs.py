@@ -1,5 +1,6 @@
-"""An uploaded photo as the photo branch receives it (`inputs.photo_to_rgb`): transparency is
-white paper, whatever way the picture arrives; sizes and shapes it cannot use get a plain message."""
+"""Visitors' photos and sounds as the things branches receive them: a photo's transparency is
+white paper, whatever way the picture arrives (`inputs.photo_to_rgb`); pictures and recordings
+that cannot be used get a plain message about what was sent, a sound or a photo."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,3 +35,14 @@ def test_a_tiny_or_odd_picture_gets_a_plain_message():
     with pytest.raises(InputError, match="upload a colour or grey picture") as e:
         photo_to_rgb(np.zeros((20, 20, 2), np.uint8))
     assert "shape" not in str(e.value)
+
+
+def test_a_silent_or_long_sound_gets_a_message_about_sounds(tmp_path):
+    from textanchor.modalities import create_modality
+
+    sound = create_modality("sound")
+    with pytest.raises(InputError, match="^Nothing heard: the recording is silent"):
+        sound.query_item((16000, np.zeros(16000, np.float32)))
+    with pytest.raises(InputError) as e:
+        sound.query_item((16000, np.full(16000 * 40, 0.1, np.float32)))
+    assert "upload a shorter sound, under 30 s" in str(e.value) and "speak" not in str(e.value)
