@@ -123,7 +123,9 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 gr.update(placeholder=ins["text"].label),
                 *[gr.update(visible=m in have) for m in PLUGIN_MODALITIES],
                 *[gr.update(visible=view.examples == name) for name in example_groups],
-                gr.update(choices=view.train_choices, value=view.train_default)]
+                gr.update(choices=view.train_choices, value=view.train_default),
+                # a video is searched through its frames (the image branch): no image branch, no video
+                gr.update(visible="image" in have), gr.update(visible="image" in have)]
 
     def pick_model(name, request: gr.Request):
         """The model chooser: this visitor's model becomes `name` (the others keep theirs)."""
@@ -236,7 +238,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         text_btn = gr.Button("Search with the text", variant="primary")
                         k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)", elem_id="top-k")
                         clear_btn = gr.Button("Clear", elem_id="clear")
-                        with gr.Accordion("Search with a video (frames + sound)", open=False):
+                        with gr.Accordion("Search with a video (frames + sound)", open=False,
+                                          visible="image" in service.query_modalities()) as video_box:
                             video = gr.File(label="A short video file", file_types=list(VIDEO_EXTENSIONS),
                                             type="filepath", height=100, elem_id="video-in")
                             video_btn = gr.Button("Search with the video", variant="primary")
@@ -246,7 +249,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         images = ResultGallery(label="Nearest pictures (label · similarity)", columns=5, height=300,
                                             elem_id="result-images")
                         videos = ResultGallery(label="Nearest videos (label · similarity)", columns=4, height=220,
-                                            elem_id="result-videos")
+                                            elem_id="result-videos", visible="image" in service.query_modalities())
                         gr.Markdown("**Nearest sounds and spoken words** (label · similarity)")
                         clips = []
                         for row in range(MAX_K // 2):
@@ -347,7 +350,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         # ------------------------------------------------------------------- events
         # Query inputs, examples and training choices follow the visitor's model (follow_model).
         follows = [sketch, sketch_btn, photo_box, audio, audio_btn, sound, sound_btn, text, *plugin_boxes,
-                   *example_groups.values(), data]
+                   *example_groups.values(), data, video_box, videos]
         outs = [status, zero_shot, images, videos, *clips, *plots, rows, query_state, shown]  # result_slots.OUTPUTS
         # Searches share one concurrency group: each is ~10 ms of model work, so several at once
         # keep both cores busy while others wait on the network.
@@ -379,17 +382,19 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         [progress, loss_plot, epoch_table, final, trained], api_name="train", concurrency_limit=1)
         stop_btn.click(stop, None, train_msg, api_name="stop_training")
         use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate").then(
-            follow_model, None, follows, api_name=False)
+            follow_model, None, follows, api_name=False, trigger_mode="always_last")
         dl_btn.click(download, trained, dl_file, api_name="download")
 
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
         load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
-                       api_name="load_checkpoint").then(follow_model, None, follows, api_name=False)
-        # always_last: a visitor who clicks the other model while the page is still following the
-        # first click gets it (Gradio's default drops clicks while an event is pending, which left
-        # the radio naming one model and the page showing the other).
+                       api_name="load_checkpoint").then(follow_model, None, follows, api_name=False, trigger_mode="always_last")
+        # always_last, on the pick and on the page's following of it: a visitor who clicks the other
+        # model while the page is still following the first click gets it (Gradio's default, "once",
+        # drops an event while the same one is pending, which left the radio and banner on one model
+        # and the page's inputs on the other).
         model_pick.input(pick_model, model_pick, [pick_msg, banner, recipe_json, metrics_df, history_df],
-                         api_name="pick_model", trigger_mode="always_last").then(follow_model, None, follows, api_name=False)
+                         api_name="pick_model", trigger_mode="always_last").then(
+            follow_model, None, follows, api_name=False, trigger_mode="always_last")
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo

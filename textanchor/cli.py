@@ -176,14 +176,14 @@ def _search(a) -> int:
     from .index_faiss import load_index
     from .pipeline import Embedder
 
-    from .demo.inputs import clean_text
+    from .demo.inputs import clean_text, text_example
     from .demo.search import UNSURE_BELOW, known_classes
 
     # Queries are checked as the app checks them: an empty text here, a file (missing, silent,
     # too large) by Embedder.embed_query_file.
-    text = clean_text(a.text) if a.text is not None else None
-    index = load_index(a.index)  # exact or FAISS, as saved
     emb = Embedder.from_checkpoint(a.checkpoint)
+    text = clean_text(a.text, text_example(emb.class_names)) if a.text is not None else None
+    index = load_index(a.index)  # exact or FAISS, as saved
     q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file, a.query_modality)
     labels, probs = emb.classify(q[None])
     conf = float(probs[0].max())

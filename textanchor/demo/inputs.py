@@ -247,11 +247,18 @@ def video_path(value) -> str:
     return str(path)
 
 
-def clean_text(text) -> str:
-    """Strip a text query; refuse empty and over-long ones."""
+def text_example(class_names) -> str:
+    """A text query worth suggesting for a model of these classes."""
+    names = list(class_names)
+    return "something that barks" if "dog" in names else "seven" if "seven" in names else (names or ["a word"])[0]
+
+
+def clean_text(text, example: str = "seven") -> str:
+    """Strip a text query; refuse empty and over-long ones. example: a query the empty-text
+    message suggests (one of the model's own classes)."""
     t = " ".join(str(text or "").split())
     if not t:
-        raise InputError("Type a word or a sentence to search with, e.g. 'seven'.")
+        raise InputError(f"Type a word or a sentence to search with, e.g. '{example}'.")
     if len(t) > MAX_TEXT_CHARS:
         raise InputError(f"The text is too long ({len(t)} characters); keep it under {MAX_TEXT_CHARS}.")
     return t

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .gallery import Gallery, default_cache_dir, open_gallery
-from .inputs import InputError, clean_text, load_recording, sketch_to_image, video_path
+from .inputs import InputError, clean_text, load_recording, sketch_to_image, text_example, video_path
 from .maps import precompute, three_d_method
 from .policy import CHECKPOINTS, DEFAULT_CHECKPOINT, Limits, PathPolicy
 from .search import QUERY_NOUNS, QueryResult, query_noun, run_query
@@ -293,7 +293,7 @@ class DemoService:
             elif modality == "video":
                 item = video_path(value)
             elif modality == "text":
-                item = clean_text(value)
+                item = clean_text(value, text_example(embedder.class_names))
             else:
                 item, sr = self._query_item(embedder.branch(modality).modality, value, session)
             r = run_query(embedder, gallery, modality, item, k, sr,
