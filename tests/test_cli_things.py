@@ -42,3 +42,19 @@ def test_embed_and_search_a_things_data_set_from_a_data_folder(tmp_path, capsys)
     # --data alone names no set a things model reads: the message says what to add
     assert main(["embed", "--checkpoint", str(THINGS_CHECKPOINT), "--data", str(data), "--out", str(idx)]) == 2
     assert "--dataset quickdraw" in capsys.readouterr().err
+
+
+def test_embed_files_says_which_branch_reads_them(tmp_path, capsys):
+    """A things model reads .png as a sketch or a photo: the command asks, then embeds as told."""
+    png = tmp_path / "house.png"
+    cv2.imwrite(str(png), 255 - cv2.resize(_houses(1)[0], (280, 280), interpolation=cv2.INTER_NEAREST))
+    idx = tmp_path / "index"
+    assert main(["embed", "--checkpoint", str(THINGS_CHECKPOINT), "--out", str(idx), str(png)]) == 2
+    assert "--files-modality" in capsys.readouterr().err
+    assert main(["embed", "--checkpoint", str(THINGS_CHECKPOINT), "--out", str(idx), "--files-modality", "sketch",
+                 str(png)]) == 0
+    assert "1 items (sketch)" in capsys.readouterr().out
+    assert main(["search", "--index", str(idx), "--checkpoint", str(THINGS_CHECKPOINT), "--file", str(png),
+                 "--query-modality", "sketch", "-k", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("query zero-shot: house") and out[1].startswith("1.000")

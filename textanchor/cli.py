@@ -159,7 +159,7 @@ def _embed(a) -> int:
     emb = Embedder.from_checkpoint(a.checkpoint)
     index = EmbeddingIndex(emb.dim)
     if a.files:
-        vecs, mods = emb.embed_files(a.files)
+        vecs, mods = emb.embed_files(a.files, a.files_modality)
         index.add(vecs, [{"modality": m, "label": "", "source": str(f)} for f, m in zip(a.files, mods)])
     if any([a.mnist, a.fsdd, a.data, a.digits, a.espeak, a.manifest, a.dataset]):
         for m, s in _eval_sets(a, emb).items():
@@ -259,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
             e.add_argument("--open-vocab", action="store_true",
                            help="score labels the model has no class for through its text anchor (else refused)")
         else:
-            e.add_argument("files", nargs="*", help="image or audio files")
+            e.add_argument("files", nargs="*", help="files to embed (pictures, recordings: whatever the model reads)")
+            e.add_argument("--files-modality", help="the branch that reads FILES (needed where two read their "
+                                                    "extension, e.g. a things model's sketch and photo branches for .png)")
             e.add_argument("--out", required=True, help="index folder to write (with --corpus: the shard folder)")
             e.add_argument("--corpus", help="a folder or path,text manifest of any size: embedded in resumable "
                                             "shards by DataLoader workers (rerun the same command to resume)")

@@ -89,9 +89,15 @@ class Embedder:
         `modality_for_path`). Raises ValueError: none of them, or several, read it."""
         return modality_for_path(path, self.modalities)
 
-    def embed_files(self, paths: list[str | Path]) -> tuple[np.ndarray, list[str]]:
-        """Files of any supported modality -> ((N, A) vectors, modality of each)."""
-        mods = [self.modality_of_file(p) for p in paths]
+    def embed_files(self, paths: list[str | Path], modality: str | None = None) -> tuple[np.ndarray, list[str]]:
+        """Files of any supported modality -> ((N, A) vectors, modality of each).
+
+        Args: modality: the branch that reads every file (None: each file's extension names it).
+        Raises: ValueError: no branch, or several, read a file's extension (and `modality` is None).
+        """
+        if modality is not None and modality not in self.modalities:
+            raise ValueError(f"this checkpoint has no {modality} branch; it embeds {', '.join(self.modalities)}")
+        mods = [modality or self.modality_of_file(p) for p in paths]
         vecs = np.zeros((len(paths), self.dim), np.float32)
         for m in set(mods):
             idx = [i for i, mm in enumerate(mods) if mm == m]

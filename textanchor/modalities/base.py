@@ -166,7 +166,8 @@ def modality_for_path(path: str | Path, among: list[str] | None = None) -> str:
         return claim[0]
     if claim:
         raise ValueError(f"{Path(path).name}: {ext} files are read by several modalities ({', '.join(claim)}); "
-                         f"say which one (a manifest's modality column or option; `search --query-modality`)")
+                         f"say which one (a manifest's modality column or option; `embed --files-modality`, "
+                         f"`search --query-modality`)")
     known = sorted({e for m in names for e in MODALITIES.get(m).file_extensions})
     raise ValueError(f"{Path(path).name}: no modality ({', '.join(names)}) reads {ext or 'extensionless'} files; "
                      f"known extensions: {', '.join(known)}")
