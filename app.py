@@ -193,8 +193,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     # ----------------------------------------------------------------------- layout
     with gr.Blocks(title="textanchor") as demo:
         gr.Markdown("# textanchor\nSketches, photos, sounds and spoken words mapped into one frozen text space "
-                    "(all-MiniLM-L6-v2): a drawn cat, a meow and the spoken word *cat* land next to the word “cat”, "
-                    "though no cat drawing was ever paired with a sound.")
+                    "(all-MiniLM-L6-v2): a drawn dog, a bark and the spoken word *dog* land near the word “dog”, "
+                    "though no drawing was ever paired with a sound.")
         with gr.Row(equal_height=True):
             model_pick = gr.Radio(service.shipped_models(), value=service.model_of(), label="Model", scale=1,
                                   elem_id="model-pick", info="Everyday things, or the original digits")

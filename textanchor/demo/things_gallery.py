@@ -24,7 +24,7 @@ THINGS_DIR = "things"  # under the embedded gallery's folder
 TITLES = {"sketch": "Quick, Draw! doodles shipped with the app (CC BY 4.0)",
           "sound": "ESC-50 sounds shipped with the app (each clip under its Freesound licence: CC0 or CC BY)",
           "speech": "Speech Commands words shipped with the app (CC BY 4.0)",
-          "photo": "photos of things shipped with the app (Caltech-101, CC BY 4.0; tf_flowers, CC BY 2.0)"}
+          "photo": "photos of things shipped with the app (Caltech-101, CC BY 4.0)"}
 FREE = ("cc0", "cc by 3.0", "cc by 4.0", "cc by-sa", "public domain", "cc-by")  # licences that allow copying
 
 
