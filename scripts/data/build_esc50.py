@@ -49,7 +49,7 @@ from collections import Counter, defaultdict
 import numpy as np
 import soundfile as sf
 
-from gitmirror import BlobReader, git, repo_name  # noqa: E402 (this folder; run as a script)
+from gitmirror import BlobReader, git, list_tree, repo_name  # noqa: E402 (this folder; run as a script)
 
 RATE = 44100
 FRAMES = 220500  # 5 s at 44.1 kHz, the published clip length
@@ -81,18 +81,7 @@ LICENCE_LINE = re.compile(r"^- \[(?P<key>[1-5]-\d+-[A-Z])(?P<typo>[a-z]*)\.ogg\]
                           r"\((?P<url>https?://[^)\s]*)\) by (?P<author>.*) \[(?P<lic>[^\]]+)\]\s*$")
 
 
-# ----------------------------------------------------------------------------- git helpers
-def list_tree(gitdir: str, commit: str):
-    out = git(gitdir, "ls-tree", "-r", "-z", "--long", commit)
-    for rec in out.split(b"\0"):
-        if not rec:
-            continue
-        meta, path = rec.split(b"\t", 1)
-        _mode, typ, sha, size = meta.split()
-        if typ == b"blob":
-            yield path.decode("utf-8", "replace"), sha.decode(), (int(size) if size.isdigit() else -1)
-
-
+# ----------------------------------------------------------------------------- clips and folds
 def clip_key(path: str):
     """(fold, src, take, target or None, kind) for an ESC clip path, else None."""
     base = os.path.basename(path)

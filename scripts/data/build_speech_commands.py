@@ -33,24 +33,12 @@ import subprocess
 import sys
 from collections import defaultdict
 
-from gitmirror import BlobReader, git, repo_name  # noqa: E402 (this folder; run as a script)
+from gitmirror import BlobReader, git, list_tree, repo_name  # noqa: E402 (this folder; run as a script)
 
 LICENCE = "CC BY 4.0 (Speech Commands, Google)"
 DEFAULT_WORDS = "bed,bird,cat,dog,house,tree"
 CLIP_RE = re.compile(r"^(?:(?P<prefix>[a-z]+)_)?(?P<spk>[0-9a-f]{8})_nohash_(?P<n>\d+)\.wav(?:\.wav)?$")
 TEST_README_MARK = "Speech Commands Data Set Test Files"
-
-
-def list_tree(gitdir: str, commit: str):
-    out = git(gitdir, "ls-tree", "-r", "-z", "--long", commit)
-    for rec in out.split(b"\0"):
-        if not rec:
-            continue
-        meta, path = rec.split(b"\t", 1)
-        mode, typ, sha, size = meta.split()
-        if typ != b"blob":
-            continue
-        yield path.decode("utf-8", "replace"), sha.decode(), (int(size) if size.isdigit() else -1)
 
 
 def history_blobs(gitdir: str, head_paths: set):

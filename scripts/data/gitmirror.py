@@ -29,6 +29,18 @@ def repo_name(gitdir: str) -> str:
     return os.path.basename(os.path.abspath(gitdir))
 
 
+def list_tree(gitdir: str, commit: str):
+    """Yield (path, blob sha, size in bytes or -1) of every file in `commit`'s tree."""
+    out = git(gitdir, "ls-tree", "-r", "-z", "--long", commit)
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        meta, path = rec.split(b"\t", 1)
+        _mode, typ, sha, size = meta.split()
+        if typ == b"blob":
+            yield path.decode("utf-8", "replace"), sha.decode(), (int(size) if size.isdigit() else -1)
+
+
 class BlobReader:
     """Streams blobs out of one mirror with a single `git cat-file --batch`."""
 
