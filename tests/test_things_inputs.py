@@ -46,3 +46,12 @@ def test_a_silent_or_long_sound_gets_a_message_about_sounds(tmp_path):
     with pytest.raises(InputError) as e:
         sound.query_item((16000, np.full(16000 * 40, 0.1, np.float32)))
     assert "upload a shorter sound, under 30 s" in str(e.value) and "speak" not in str(e.value)
+
+
+@pytest.mark.parametrize("colour", [(128, 128, 128), (20, 60, 230), (255, 0, 0)])
+def test_a_picture_of_one_colour_is_blank_whatever_the_colour(colour):
+    with pytest.raises(InputError, match="blank"):
+        photo_to_rgb(np.full((100, 100, 3), colour, np.uint8))
+    two = np.full((100, 100, 3), colour, np.uint8)
+    two[40:60, 40:60] = 0 if sum(colour) > 300 else 255  # one mark of another colour
+    assert photo_to_rgb(two).shape == (100, 100, 3)

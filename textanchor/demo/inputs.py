@@ -143,8 +143,9 @@ def _is_blank(img) -> bool:
         return True  # fully transparent
     if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() < 250:
         return False  # strokes on a transparent layer
-    c = a[..., :3] if a.ndim == 3 else a  # colour channels; a grey picture is (H, W)
-    return float(c.max()) - float(c.min()) < 8  # one flat colour
+    c = (a[..., :3] if a.ndim == 3 else a[..., None]).reshape(-1, 1 if a.ndim == 2 else min(3, a.shape[2]))
+    # one flat colour: every channel nearly constant (a saturated blue has channels far apart)
+    return float((c.max(axis=0).astype(np.float32) - c.min(axis=0)).max()) < 8
 
 
 # ----------------------------------------------------------------------------------- audio
