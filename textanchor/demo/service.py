@@ -216,9 +216,11 @@ class DemoService:
         """Load a session's text model and default map in a background thread, so the first
         text query and the first look at Explore do not wait (the map is normally cached with
         the gallery). A request that needs them meanwhile waits for them (the embedder's lock),
-        never fails for it. For the default (session None) the other shipped models are loaded
-        next, so a visitor's first switch between them does not wait for a gallery to be built.
-        Returns the thread (None when no model is loaded)."""
+        never fails for it. Returns the thread (None when no model is loaded).
+
+        The other shipped model is not preloaded: building its gallery takes both cores for half
+        a minute, which every visitor's first searches would wait behind; the first switch to
+        it builds it once (cached on disk for later starts)."""
         try:
             embedder, gallery = self.active(session)
         except InputError:
@@ -228,8 +230,6 @@ class DemoService:
             try:
                 embedder.anchor
                 gallery.projection("tsne", 2)
-                for name in self.shipped_models() if session is None else []:
-                    self._load(self.find_model(name, None))
             except Exception:  # noqa: BLE001 - best effort; the request that needs it reports errors
                 log.exception("warm-up failed")
 
