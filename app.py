@@ -114,7 +114,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     def follow_model(request: gr.Request):
         """The Search inputs, examples and training choices of the visitor's model (`page.page_view`)."""
         view = service.page(_sid(request))
-        have = set(service.query_modalities(_sid(request)))
+        have = set(view.modalities)
         ins = view.inputs
         return [gr.update(visible=ins["sketch"].visible, label=ins["sketch"].label), gr.update(visible=ins["sketch"].visible),
                 gr.update(visible=ins["photo"].visible, label=ins["photo"].label),
@@ -239,7 +239,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         k = gr.Slider(1, MAX_K, value=6, step=1, label="Results per modality (top-k)", elem_id="top-k")
                         clear_btn = gr.Button("Clear", elem_id="clear")
                         with gr.Accordion("Search with a video (frames + sound)", open=False,
-                                          visible="image" in service.query_modalities()) as video_box:
+                                          visible="image" in have) as video_box:
                             video = gr.File(label="A short video file", file_types=list(VIDEO_EXTENSIONS),
                                             type="filepath", height=100, elem_id="video-in")
                             video_btn = gr.Button("Search with the video", variant="primary")
@@ -249,7 +249,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         images = ResultGallery(label="Nearest pictures (label · similarity)", columns=5, height=300,
                                             elem_id="result-images")
                         videos = ResultGallery(label="Nearest videos (label · similarity)", columns=4, height=220,
-                                            elem_id="result-videos", visible="image" in service.query_modalities())
+                                            elem_id="result-videos", visible="image" in have)
                         gr.Markdown("**Nearest sounds and spoken words** (label · similarity)")
                         clips = []
                         for row in range(MAX_K // 2):

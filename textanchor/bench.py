@@ -278,9 +278,11 @@ def _section_things(plan: BenchPlan, anchor: TextAnchor, log, checkpoint) -> dic
     from .bench_things import section_things
     from .demo.page import is_things
 
+    from .checkpoint import read_config
+
     things = None
     if checkpoint and (Path(checkpoint) / "config.json").is_file():
-        mods = json.loads((Path(checkpoint) / "config.json").read_text()).get("recipe", {}).get("modalities", {})
+        mods = read_config(checkpoint).get("recipe", {}).get("modalities", {})
         things = Path(checkpoint) if is_things(mods) else None
     return section_things(plan.data_root, log, things, quick=plan.quick, seeds=plan.seeds, anchor=anchor)
 

@@ -95,8 +95,8 @@ class Embedder:
         Args: modality: the branch that reads every file (None: each file's extension names it).
         Raises: ValueError: no branch, or several, read a file's extension (and `modality` is None).
         """
-        if modality is not None and modality not in self.modalities:
-            raise ValueError(f"this checkpoint has no {modality} branch; it embeds {', '.join(self.modalities)}")
+        if modality is not None:
+            self.branch(modality)  # ValueError naming the branches it has
         mods = [modality or self.modality_of_file(p) for p in paths]
         vecs = np.zeros((len(paths), self.dim), np.float32)
         for m in set(mods):
@@ -118,9 +118,7 @@ class Embedder:
         if not Path(path).is_file():
             raise ValueError(f"{Path(path).resolve()} does not exist (or is not a file).")
         m = modality or self.modality_of_file(path)
-        if m not in self.modalities:
-            raise ValueError(f"this checkpoint has no {m} branch; it embeds {', '.join(self.modalities)}")
-        item, sr = self.branch(m).modality.query_item(str(path))
+        item, sr = self.branch(m).modality.query_item(str(path))  # ValueError for a branch it lacks
         return self.embed(m, [item], sr)[0]
 
     def classify(self, emb: np.ndarray, temperature: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -55,6 +55,7 @@ def input_views(modalities, class_names) -> dict[str, InputView]:
 class PageView:
     """Everything on the page that depends on the visitor's model."""
 
+    modalities: tuple  # the model's branches (a plugin's input shows when its modality is one)
     inputs: dict  # {page input: InputView} (`input_views`)
     examples: str  # which example set the Search tab shows: "things" or "digits"
     train_choices: list  # the Train tab's data choices (`trainer.data_choices`)
@@ -66,5 +67,5 @@ def page_view(modalities, class_names) -> PageView:
     from .trainer import OFFLINE_CHOICES, data_choices
 
     choices = list(data_choices(modalities))
-    return PageView(input_views(modalities, class_names), "things" if is_things(modalities) else "digits",
+    return PageView(tuple(modalities), input_views(modalities, class_names), "things" if is_things(modalities) else "digits",
                     choices, [c for c in choices if c in OFFLINE_CHOICES])

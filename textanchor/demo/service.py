@@ -415,7 +415,7 @@ class DemoService:
     def shipped_models(self) -> list[str]:
         """Names of the models in the repository's checkpoints/ ("things", "digits"): the page's
         model chooser. The default model's first."""
-        names = [p.parent.name for p in sorted(CHECKPOINTS.glob("*/config.json"))]
+        names = [n for n, f in self.models().items() if f.parent == CHECKPOINTS]
         first = self.model_of()
         return sorted(names, key=lambda n: (n != first, n))
 
@@ -427,8 +427,8 @@ class DemoService:
         try:
             embedder = self.active(session)[0]
             return page_view(embedder.modalities, embedder.class_names)
-        except InputError:
-            return page_view(("image", "audio"), [])
+        except InputError:  # no model: the digits page, with no branch to search
+            return replace(page_view(("image", "audio"), []), modalities=())
 
     def model_of(self, session: str | None = None) -> str | None:
         """The name of the session's active model (None when none is loaded)."""
