@@ -55,21 +55,17 @@ def _sets(cfg: TrainConfig, sample_rates: dict) -> tuple[dict, dict]:
     return train_sets, eval_sets
 
 
-def _rates(cfg: TrainConfig) -> dict:
-    from .model import Branch
-
-    return {m: getattr(Branch(m, copy.deepcopy(r.branch), 8).modality.cfg, "sample_rate", None)
-            for m, r in cfg.modalities.items()}
+def _rates(emb) -> dict:
+    """{modality: the sample rate its branch reads (None for pictures)} of a loaded Embedder."""
+    return {m: getattr(emb.branch(m).modality.cfg, "sample_rate", None) for m in emb.modalities}
 
 
-def _shipped(checkpoint: Path, eval_sets: dict, log) -> dict:
+def _shipped(emb, eval_sets: dict, log) -> dict:
     """The checkpoint on the held-out sets: every row of `evaluate_checkpoint` and the open-vocabulary
     rows of `evaluate.unseen_report`, prefixed things/shipped/."""
     from .evaluate import unseen_report
     from .metrics import evaluation_report
-    from .pipeline import Embedder
 
-    emb = Embedder.from_checkpoint(checkpoint)
     unseen = {m: r.get("unseen") or [] for m, r in emb.config["recipe"]["modalities"].items()}
     names = list(emb.class_names)
     vecs = {m: emb.embed(m, s.items, s.sample_rate) for m, s in eval_sets.items()}
@@ -145,8 +141,9 @@ def section_things(data_root: str | None, log, checkpoint: str | Path | None = N
     shipped = Embedder.from_checkpoint(checkpoint)
     recipe = TrainConfig.from_dict(shipped.config["recipe"])
     recipe.data_root = data_root
-    train_sets, eval_sets = _sets(recipe, _rates(recipe))
-    rows.update(_shipped(checkpoint, eval_sets, log))
+    rates = _rates(shipped)  # the recipe's branches read these rates; read once, not by building each branch
+    train_sets, eval_sets = _sets(recipe, rates)
+    rows.update(_shipped(shipped, eval_sets, log))
     steps = int(shipped.config.get("metrics", {}).get("train/steps", 0)) or None
     rows.update(_classifiers(recipe, steps, train_sets, eval_sets, cache, log))
 
@@ -173,7 +170,7 @@ def section_things(data_root: str | None, log, checkpoint: str | Path | None = N
     sound.modalities["sound"].unseen_share = 0.0
     for k in (1, 2, 3, 4, 5):
         sound.modalities["sound"].data[0].options["test_folds"] = [k]
-        tr, ev = _sets(sound, _rates(sound))
+        tr, ev = _sets(sound, rates)
         res = train(sound, anchor=anchor, feature_cache=cache, data=(tr, ev))
         folds.append({"sound/zero_shot_acc": res.metrics["sound/zero_shot_acc"]})
         log(f"things (ESC-50 fold {k} held out): {res.metrics['sound/zero_shot_acc']:.1%}")
