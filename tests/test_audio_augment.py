@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from textanchor.data.augment_audio import augment_set, augment_wave, load_augmented
+from textanchor.data.augment_audio import _cache_key, augment_set, augment_wave, devoiced_onset, load_augmented
 from textanchor.data.base import ItemSet
 
 
@@ -44,3 +44,46 @@ def test_augmented_data_set_caches_and_leaves_test_alone(tmp_path):
     assert len(list(tmp_path.glob("augmented-*.npz"))) == 1  # read back, not made again
     assert all(np.array_equal(x, y) for x, y in zip(first.items[4:], second.items[4:]))
     assert len(load_augmented(spec, copies=1, split="test", cache_dir=tmp_path)) == 4
+
+
+def _word(sr=8000, lead_s=0.1):
+    """Silence, then a 0.4 s voiced 'word' (a 150 Hz buzz of harmonics: all below 1.5 kHz)."""
+    t = np.arange(int(0.4 * sr)) / sr
+    buzz = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 6)) * np.hanning(len(t)) ** 0.2
+    return np.concatenate([np.zeros(int(lead_s * sr)), 0.3 * buzz]).astype(np.float32)
+
+
+def _low_share(x, sr, hz=800):
+    """Share of x's power below `hz`."""
+    p = np.abs(np.fft.rfft(x)) ** 2
+    return p[np.fft.rfftfreq(len(x), 1 / sr) < hz].sum() / p.sum()
+
+
+def test_devoiced_onset_puts_voiceless_hiss_before_the_word_and_keeps_the_rest():
+    sr, lead = 8000, 800
+    w = _word(sr)
+    for seed in range(5):
+        out = devoiced_onset(w, sr, np.random.default_rng(seed))
+        added = len(out) - len(w)
+        assert 0.05 * sr - 80 <= added <= 0.2 * sr  # 50-200 ms inserted (10 ms overlap the word)
+        np.testing.assert_array_equal(out[:lead], w[:lead])  # the silence before is untouched
+        hiss = out[lead: lead + added - 80]
+        assert np.sqrt(np.mean(hiss ** 2)) > 1e-3 and _low_share(hiss, sr) < 0.05  # audible and voiceless
+        # the word after its first 70 ms (devoiced part and fade) is the original, moved later
+        k = lead + int(0.07 * sr)
+        np.testing.assert_allclose(out[k + added:], w[k:], atol=1e-6)
+        assert _low_share(w[lead:], sr) > 0.5  # (the word itself is voiced)
+    again = devoiced_onset(w, sr, np.random.default_rng(0))
+    np.testing.assert_array_equal(again, devoiced_onset(w, sr, np.random.default_rng(0)))
+    assert len(devoiced_onset(np.zeros(5, np.float32), sr, np.random.default_rng(0))) == 5
+
+
+def test_devoiced_onset_is_off_unless_asked_and_changes_the_cache_only_when_on():
+    w = _word()
+    np.testing.assert_array_equal(augment_wave(w, 8000, np.random.default_rng(1)),
+                                  augment_wave(w, 8000, np.random.default_rng(1), 0.0))
+    longer = [len(augment_wave(w, 8000, np.random.default_rng(i), 1.0)) - len(augment_wave(w, 8000, np.random.default_rng(i)))
+              for i in range(4)]
+    assert any(d != 0 for d in longer)
+    s = ItemSet("audio", [w], np.array([0]), ["a"], ["x0"], sample_rate=8000)
+    assert _cache_key(s, 1, 0) == _cache_key(s, 1, 0, 0.0) != _cache_key(s, 1, 0, 0.3)
