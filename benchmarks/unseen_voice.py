@@ -7,6 +7,11 @@ voice detection, level rule). Prints accuracy and the commonest confusions for e
 the first being the baseline, with each other's error count as a ratio of the baseline's.
 
     python benchmarks/unseen_voice.py FOLDER CHECKPOINT [CHECKPOINT ...]
+
+A recording the app would refuse (no speech heard, unreadable) is counted as refused and named.
+An earlier checkpoint to compare with comes out of git, e.g. the one before the voiceless onsets:
+    mkdir -p /tmp/old && for f in config.json model.safetensors; do
+        git show f4666e9~1:checkpoints/digits/$f > /tmp/old/$f; done
 """
 from __future__ import annotations
 
@@ -19,37 +24,56 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from textanchor.checkpoint import CheckpointError  # noqa: E402
 from textanchor.data.base import DIGIT_NAMES  # noqa: E402
+from textanchor.demo.inputs import InputError  # noqa: E402
 from textanchor.pipeline import Embedder  # noqa: E402
 
 
-def score(checkpoint: str, files: list[str]) -> tuple[float, int, collections.Counter]:
-    """(accuracy, errors, Counter of "said->read") of one checkpoint on the files."""
+def score(checkpoint: str, files: list[str]) -> tuple[float, int, collections.Counter, list[str]]:
+    """(accuracy over all files, errors, Counter of "said->read", refused file names) of one
+    checkpoint; a refused recording counts as an error."""
     e = Embedder.from_checkpoint(checkpoint)
     modality = e.branch("audio").modality
-    items = [modality.query_item(f) for f in files]
-    vecs = np.concatenate([e.embed("audio", [it], sr) for it, sr in items])
     names = list(e.class_names)
-    y = np.array([names.index(DIGIT_NAMES[int(os.path.basename(f).split("_")[0])]) for f in files])
-    pred = e.classify(vecs)[0]
+    vecs, ys, refused = [], [], []
+    for f in files:
+        try:
+            item, sr = modality.query_item(f)
+        except (InputError, ValueError) as exc:
+            refused.append(f"{os.path.basename(f)} ({str(exc).split(':')[0]})")
+            continue
+        vecs.append(e.embed("audio", [item], sr))
+        ys.append(names.index(DIGIT_NAMES[int(os.path.basename(f).split("_")[0])]))
+    y = np.array(ys, int)
+    pred = e.classify(np.concatenate(vecs))[0] if vecs else np.zeros(0, int)
     conf = collections.Counter(f"{names[a]}->{names[b]}" for a, b in zip(y, pred) if a != b)
-    return float((pred == y).mean()), int((pred != y).sum()), conf
+    right = int((pred == y).sum())
+    return right / len(files), len(files) - right, conf, refused
 
 
 def main(argv: list[str]) -> None:
     if len(argv) < 2:
         sys.exit(__doc__)
     files = sorted(glob.glob(os.path.join(argv[0], "**", "[0-9]_*.wav"), recursive=True))
+    if not os.path.isdir(argv[0]):
+        sys.exit(f"no folder {argv[0]}")
     if not files:
         sys.exit(f"no {{digit}}_{{speaker}}_{{index}}.wav recordings under {argv[0]}")
     speakers = sorted({os.path.basename(f).split("_")[1] for f in files})
     print(f"{len(files)} recordings of {', '.join(speakers)}")
-    base = None
-    for ck in argv[1:]:
-        acc, errors, conf = score(ck, files)
-        base = errors if base is None else base
-        ratio = f"{errors / base:.2f}x the baseline's errors" if base else "baseline has no errors"
+    for k, ck in enumerate(argv[1:]):
+        try:
+            acc, errors, conf, refused = score(ck, files)
+        except CheckpointError as exc:
+            sys.exit(str(exc))
+        if k == 0:
+            base, ratio = errors, "the baseline"
+        else:
+            ratio = f"{errors / base:.2f}x the baseline's errors" if base else "the baseline made none"
         print(f"{ck}: {acc:.1%} ({errors} wrong; {ratio}); {conf.most_common(4)}")
+        if refused:
+            print(f"  refused as the app would ({len(refused)}, counted wrong): {', '.join(refused[:10])}")
 
 
 if __name__ == "__main__":

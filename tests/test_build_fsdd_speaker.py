@@ -47,5 +47,16 @@ def test_an_unknown_speaker_is_an_error_and_writes_nothing(tmp_path, capsys):
     mirror, _ = _repo(tmp_path)
     out = tmp_path / "out"
     assert _load().main(["--mirror", mirror, "--speaker", "nobody", "--out", str(out)]) == 1
-    assert not out.exists() and "no recordings" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert not out.exists() and "no recordings" in err and "speakers there: lucas, lucasx, theo" in err
+
+
+def test_a_folder_that_is_no_mirror_or_a_bad_commit_gets_a_message_not_a_traceback(tmp_path, capsys):
+    mirror, _ = _repo(tmp_path)
+    build = _load()
+    assert build.main(["--mirror", str(tmp_path / "nothing"), "--speaker", "lucas", "--out", str(tmp_path / "o")]) == 2
+    assert "cannot read commit 'HEAD'" in capsys.readouterr().err
+    assert build.main(["--mirror", mirror, "--commit", "deadbeef", "--speaker", "lucas", "--out", str(tmp_path / "o")]) == 2
+    assert "cannot read commit 'deadbeef'" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
