@@ -392,9 +392,11 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         # model while the page is still following the first click gets it (Gradio's default, "once",
         # drops an event while the same one is pending, which left the radio and banner on one model
         # and the page's inputs on the other).
+        # The page follows a pick by itself; an API client calls /follow_model after /pick_model
+        # so that its session's inputs (the Train tab's data choices above all) follow too.
         model_pick.input(pick_model, model_pick, [pick_msg, banner, recipe_json, metrics_df, history_df],
                          api_name="pick_model", trigger_mode="always_last").then(
-            follow_model, None, follows, api_name=False, trigger_mode="always_last")
+            follow_model, None, follows, api_name="follow_model", trigger_mode="always_last")
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory
         demo.unload(leave)
     return demo
