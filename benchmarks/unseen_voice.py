@@ -30,10 +30,21 @@ from textanchor.demo.inputs import InputError  # noqa: E402
 from textanchor.pipeline import Embedder  # noqa: E402
 
 
-def score(checkpoint: str, files: list[str]) -> tuple[float, int, collections.Counter, list[str]]:
+def load(checkpoint: str) -> Embedder:
+    """The checkpoint's Embedder; exits with one line if it is none or has no audio branch."""
+    try:
+        e = Embedder.from_checkpoint(checkpoint)
+    except CheckpointError as exc:
+        sys.exit(str(exc))
+    if "audio" not in e.modalities:
+        sys.exit(f"{checkpoint} has no audio branch (it embeds {', '.join(e.modalities)}); "
+                 "this bench scores digit checkpoints such as checkpoints/digits")
+    return e
+
+
+def score(e: Embedder, files: list[str]) -> tuple[float, int, collections.Counter, list[str]]:
     """(accuracy over all files, errors, Counter of "said->read", refused file names) of one
-    checkpoint; a refused recording counts as an error."""
-    e = Embedder.from_checkpoint(checkpoint)
+    checkpoint's Embedder; a refused recording counts as an error."""
     modality = e.branch("audio").modality
     names = list(e.class_names)
     vecs, ys, refused = [], [], []
@@ -41,7 +52,7 @@ def score(checkpoint: str, files: list[str]) -> tuple[float, int, collections.Co
         try:
             item, sr = modality.query_item(f)
         except (InputError, ValueError) as exc:
-            refused.append(f"{os.path.basename(f)} ({str(exc).split(':')[0]})")
+            refused.append(f"{os.path.basename(f)} ({str(exc)[:120]})")
             continue
         vecs.append(e.embed("audio", [item], sr))
         ys.append(names.index(DIGIT_NAMES[int(os.path.basename(f).split("_")[0])]))
@@ -55,18 +66,17 @@ def score(checkpoint: str, files: list[str]) -> tuple[float, int, collections.Co
 def main(argv: list[str]) -> None:
     if len(argv) < 2:
         sys.exit(__doc__)
-    files = sorted(glob.glob(os.path.join(argv[0], "**", "[0-9]_*.wav"), recursive=True))
+    files = sorted(f for f in glob.glob(os.path.join(argv[0], "**", "[0-9]_*.wav"), recursive=True)
+                   if os.path.isfile(f))
     if not os.path.isdir(argv[0]):
         sys.exit(f"no folder {argv[0]}")
     if not files:
         sys.exit(f"no {{digit}}_{{speaker}}_{{index}}.wav recordings under {argv[0]}")
     speakers = sorted({os.path.basename(f).split("_")[1] for f in files})
     print(f"{len(files)} recordings of {', '.join(speakers)}")
-    for k, ck in enumerate(argv[1:]):
-        try:
-            acc, errors, conf, refused = score(ck, files)
-        except CheckpointError as exc:
-            sys.exit(str(exc))
+    embedders = [load(ck) for ck in argv[1:]]  # every checkpoint checked before any scoring
+    for k, (ck, e) in enumerate(zip(argv[1:], embedders)):
+        acc, errors, conf, refused = score(e, files)
         if k == 0:
             base, ratio = errors, "the baseline"
         else:
