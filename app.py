@@ -127,11 +127,18 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 # a video is searched through its frames (the image branch): no image branch, no video
                 gr.update(visible="image" in have), gr.update(visible="image" in have)]
 
+    def train_data(sid):
+        """The Train tab's data choices for the session's model. Every model switch returns them
+        itself: Gradio checks /train's choices against the session's copy of the checkbox, and an
+        API client runs no .then() follow-up, so without this /train refused the picked model's data."""
+        view = service.page(sid)
+        return gr.update(choices=view.train_choices, value=view.train_default)
+
     def pick_model(name, request: gr.Request):
         """The model chooser: this visitor's model becomes `name` (the others keep theirs)."""
         sid = _sid(request) or "api"
         msg = service.activate(name, session=sid)
-        return (msg, service.status(sid), *service.model_card(sid))
+        return (msg, service.status(sid), *service.model_card(sid), train_data(sid))
 
     def clear(shown):
         return [None, None, "", None, None, *clear_outputs(shown)]
@@ -166,9 +173,10 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
         return service.stop_training(_sid(request) or "api")
 
     def activate_trained(folder, request: gr.Request):
+        sid = _sid(request) or "api"
         if not folder:
-            return "⚠️ Train a model first.", service.status(_sid(request))
-        return service.activate(folder, session=_sid(request) or "api"), service.status(_sid(request))
+            return "⚠️ Train a model first.", service.status(sid), gr.update()
+        return service.activate(folder, session=sid), service.status(sid), train_data(sid)
 
     def download(folder, request: gr.Request):
         try:
@@ -179,7 +187,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
     def load_model(folder, request: gr.Request):
         sid = _sid(request) or "api"
         msg = service.activate(folder, session=sid)
-        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints(sid)))
+        return (msg, service.status(sid), *service.model_card(sid), gr.update(choices=service.checkpoints(sid)),
+                train_data(sid))
 
     def card(request: gr.Request):
         return service.model_card(_sid(request))
@@ -381,20 +390,20 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                                      anchor, templates, videos_path, natural_video],
                         [progress, loss_plot, epoch_table, final, trained], api_name="train", concurrency_limit=1)
         stop_btn.click(stop, None, train_msg, api_name="stop_training")
-        use_btn.click(activate_trained, trained, [train_msg, banner], api_name="activate").then(
+        use_btn.click(activate_trained, trained, [train_msg, banner, data], api_name="activate").then(
             follow_model, None, follows, api_name=False, trigger_mode="always_last")
         dl_btn.click(download, trained, dl_file, api_name="download")
 
         model_tab.select(card, None, [recipe_json, metrics_df, history_df], api_name=False)
-        load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick],
+        load_btn.click(load_model, ckpt_pick, [model_msg, banner, recipe_json, metrics_df, history_df, ckpt_pick, data],
                        api_name="load_checkpoint").then(follow_model, None, follows, api_name=False, trigger_mode="always_last")
         # always_last, on the pick and on the page's following of it: a visitor who clicks the other
         # model while the page is still following the first click gets it (Gradio's default, "once",
         # drops an event while the same one is pending, which left the radio and banner on one model
         # and the page's inputs on the other).
-        # The page follows a pick by itself; an API client calls /follow_model after /pick_model
-        # so that its session's inputs (the Train tab's data choices above all) follow too.
-        model_pick.input(pick_model, model_pick, [pick_msg, banner, recipe_json, metrics_df, history_df],
+        # The page follows a pick by itself. A switch returns the Train tab's data choices itself
+        # (train_data); an API client may call /follow_model for the rest of the page's inputs.
+        model_pick.input(pick_model, model_pick, [pick_msg, banner, recipe_json, metrics_df, history_df, data],
                          api_name="pick_model", trigger_mode="always_last").then(
             follow_model, None, follows, api_name="follow_model", trigger_mode="always_last")
         demo.load(banner_text, None, banner, api_name="status", concurrency_limit=None)  # a string from memory

@@ -261,7 +261,7 @@ def main(argv=None) -> dict:
         # The offline digits choice trains without a data folder; this visitor's session picks
         # digits (the page starts on things, whose choices need one), the others stay on things.
         trainer.predict("digits", api_name="/pick_model")
-        trainer.predict(api_name="/follow_model")  # its Train tab's data choices follow the pick
+        trainer.predict(api_name="/follow_model")  # as the page does after a pick
         job = trainer.submit(["Handwritten digits (scikit-learn 8x8, offline)"], None, "image_cnn", "audio_cnn", "mlp",
                              "mse_infonce", 6, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False, api_name="/train")
         t0 = time.time()

@@ -198,8 +198,10 @@ def test_train_while_searching_then_activate(client, app_url, app_cache, tmp_pat
     # The run is named, not shown by its server path (issue 19); it lives in the app's cache.
     assert checkpoint and "/" not in checkpoint and (app_cache / "runs" / checkpoint / "config.json").is_file()
     assert len(epochs["data"]) == 2 and "image/zero_shot_acc" in final
-    msg, banner = client.predict(checkpoint, api_name="/activate")
+    msg, banner, choices = client.predict(checkpoint, api_name="/activate")
     assert msg.startswith("✅") and checkpoint in banner
+    # the session's Train data choices follow the model it activated (an update, as gradio_client returns it)
+    assert "Handwritten digits (scikit-learn 8x8, offline)" in choices["value"], choices
     out = client.predict(sketch, 3, api_name="/search_sketch")
     assert "reads as" in out[0] and out[1]["label"] in ("zero", "one", "two", "three", "four", "five", "six",
                                                          "seven", "eight", "nine")

@@ -67,14 +67,15 @@ def test_two_visitors_pick_different_models_and_each_keeps_theirs(app_url):
     assert alice.predict("a cat", 2, api_name="/search_text")[1]["label"] == "cat"
 
 
-def test_an_api_client_trains_on_the_picked_models_data_after_following_it(app_url):
+def test_an_api_client_trains_on_the_picked_models_data(app_url):
+    """/pick_model alone brings the model's Train data choices: no /follow_model needed."""
     c = _client(app_url)
     digits = "Handwritten digits (scikit-learn 8x8, offline)"
     args = ([digits], None, "image_cnn", "audio_cnn", "mlp", "mse_infonce", 1, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False)
     assert c.predict("digits", api_name="/pick_model")[0].startswith("✅")
-    c.predict(api_name="/follow_model")
     progress = c.submit(*args, api_name="/train").result(timeout=300)[0]
     assert "finished" in progress, progress
+    c.predict(api_name="/follow_model")  # the page's own follow-up still works for API clients
 
 
 def test_each_input_goes_to_the_things_branch_for_it(app_url):

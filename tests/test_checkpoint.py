@@ -40,7 +40,12 @@ def test_corrupt_folders_give_clear_errors(trained, tmp_path):
     shutil.rmtree(bad)
     shutil.copytree(trained.checkpoint, bad)
     (bad / "model.safetensors").write_bytes(b"garbage")
-    with pytest.raises(CheckpointError, match="could not be loaded"):
+    with pytest.raises(CheckpointError, match="could not be loaded: its model.safetensors is truncated") as e:
+        load_checkpoint(bad)
+    assert "SafetensorError" not in str(e.value)  # a library's class name means nothing to a visitor
+    whole = (trained.checkpoint / "model.safetensors").read_bytes()
+    (bad / "model.safetensors").write_bytes(whole[: len(whole) // 2])  # an interrupted copy
+    with pytest.raises(CheckpointError, match="truncated or is not a safetensors file"):
         load_checkpoint(bad)
 
 

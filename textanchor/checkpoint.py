@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .encoders import ENCODERS
@@ -120,6 +121,9 @@ def load_checkpoint(folder: str | Path, anchor_name: str | None = None, anchor_d
         model.load_state_dict(state, strict=True)
     except CheckpointError:
         raise
-    except Exception as e:  # noqa: BLE001 - corrupt weights, wrong shapes, unknown encoders
+    except SafetensorError as e:  # its class name means nothing to a visitor
+        raise CheckpointError(f"{folder} could not be loaded: its {WEIGHTS} is truncated or is not a "
+                              f"safetensors file ({e})") from e
+    except Exception as e:  # noqa: BLE001 - wrong shapes, unknown encoders
         raise CheckpointError(f"{folder} could not be loaded: {type(e).__name__}: {e}") from e
     return model.to(device).eval(), cfg
