@@ -121,6 +121,24 @@ def test_speech_embedding_answers_each_clip_alone_whatever_the_batch():
         create_encoder("speech_embedding", (8000,), "speech")
 
 
+def test_the_audio_modality_takes_the_speech_embedding_at_16_khz():
+    """A digits recipe can swap its audio CNN for the frozen keyword-spotting encoder: the wave goes
+    to it as it is, its features are cached, and an 8 kHz branch is refused with the fix named."""
+    pytest.importorskip("pyopen_wakeword", reason="pyopen-wakeword ships wheels for Linux x86_64 only")
+    from textanchor.model import Branch
+
+    kws = Branch("audio", BranchConfig(encoder="speech_embedding", preprocess={"sample_rate": 16000, "seconds": 1.5}), 384)
+    assert kws.cacheable and isinstance(kws.frontend, torch.nn.Identity)
+    assert kws.cfg.preprocess["frontend"] == "wave" and kws.cfg.preprocess["augment"] == "none"
+    waves = [np.random.default_rng(0).standard_normal(12000).astype(np.float32) * 0.1]
+    x = kws.modality.prepare(waves, 8000)  # resampled to 16 kHz, one 1.5 s window
+    assert x.shape == (1, 24000) and kws(x).shape == (1, 384)
+    cnn = Branch("audio", BranchConfig(), 384)  # the default is unchanged: log-mel, augmented each step
+    assert not cnn.cacheable and cnn.cfg.preprocess["frontend"] == "logmel" and cnn.cfg.preprocess["augment"] == "wave"
+    with pytest.raises(ValueError, match='"sample_rate": 16000'):
+        Branch("audio", BranchConfig(encoder="speech_embedding"), 384)
+
+
 def test_soundnet_lite0_gives_both_views_the_same_weight():
     """SoundNet's 512 numbers and Lite0's 1,280 are each standardised per clip, the second scaled
     by sqrt(512 / 1280), so neither view drowns the other in the projector."""

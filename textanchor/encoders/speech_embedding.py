@@ -93,9 +93,10 @@ def _mean_max(h: torch.Tensor) -> torch.Tensor:
     return torch.cat([h.mean(1), h.amax(1)], 1)
 
 
-@register_encoder("speech_embedding", modalities=("speech",))
+@register_encoder("speech_embedding", modalities=("speech", "audio"))
 def speech_embedding(input_shape):
-    """input_shape: (T,) samples at 16 kHz, T >= 12,400 (the `speech` modality gives 1.5 s).
+    """input_shape: (T,) samples at 16 kHz, T >= 12,400 (the `speech` modality gives 1.5 s; the
+    `audio` modality takes it with `"sample_rate": 16000`).
     Output (B, 192): the mean and maximum of the per-80-ms embeddings."""
     if len(input_shape) != 1 or input_shape[0] < WINDOW_FRAMES * 160 + 240:
         raise ValueError(f"speech_embedding takes (T,) waves of at least 0.775 s at 16 kHz, not {input_shape}")

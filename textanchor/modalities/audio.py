@@ -111,6 +111,34 @@ class AudioModality(Modality):
         noise: str = "room"
         noise_snr_db: tuple = (0.0, 30.0)
         spec_augment: bool = True
+        # "wave": the encoder reads the wave (a frozen speech encoder); "logmel": log-mel (a CNN
+        # trained here); "auto": the encoder's choice, settled by `use_encoder`.
+        frontend: str = "auto"
+        # "none": frozen features computed once per clip; "wave": shift, gain, room noise each
+        # step; "auto": none on the wave, wave augmentation with log-mel.
+        augment: str = "auto"
+
+    WAVE_ENCODERS = {"speech_embedding": 16000}  # encoders that read the wave, and the rate they take
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if self.cfg.frontend not in ("auto", "wave", "logmel"):
+            raise ValueError(f"unknown {self.name} frontend {self.cfg.frontend!r}; use 'auto', 'wave' or 'logmel'")
+        if self.cfg.augment not in ("auto", "none", "wave"):
+            raise ValueError(f"unknown {self.name} augment {self.cfg.augment!r}; use 'auto', 'none' or 'wave'")
+
+    def use_encoder(self, name: str) -> None:
+        rate = self.WAVE_ENCODERS.get(name)
+        if self.cfg.frontend == "auto":
+            self.cfg.frontend = "wave" if rate else "logmel"
+        if self.cfg.augment == "auto":
+            self.cfg.augment = "none" if self.cfg.frontend == "wave" else "wave"
+        if rate and self.cfg.frontend == "wave" and self.cfg.sample_rate != rate:
+            raise ValueError(f"the {name} encoder reads {rate} Hz waves; give the {self.name} branch "
+                             f'"preprocess": {{"sample_rate": {rate}}} (it has {self.cfg.sample_rate})')
+
+    def augments(self) -> bool:
+        return self.cfg.augment != "none"
 
     def input_shape(self):
         return (int(round(self.cfg.seconds * self.cfg.sample_rate)),)
@@ -148,7 +176,9 @@ class AudioModality(Modality):
 
     def augment(self, x, generator=None):
         """Random shift, gain and, on `noise_prob` of the windows, noise over the whole window
-        (`noise`: "room" or "white", see Config)."""
+        (`noise`: "room" or "white", see Config); nothing with `augment` "none"."""
+        if self.cfg.augment == "none":
+            return x
         b, n = x.shape
         dev = x.device
         rnd = lambda *s: torch.rand(*s, generator=generator).to(dev)  # noqa: E731
@@ -174,6 +204,8 @@ class AudioModality(Modality):
 
     def frontend(self):
         c = self.cfg
+        if c.frontend == "wave":
+            return nn.Identity()
         return LogMel(c.sample_rate, c.n_fft, c.hop, c.n_mels, c.spec_augment)
 
     def read_file(self, path):

@@ -47,6 +47,7 @@ class SoundModality(AudioModality):
         seconds: float = 5.0  # ESC-50's clip length
         trim_db: float = -50.0
         augment: str = "none"  # "none": frozen features computed once per clip; "wave": shift, gain, room noise
+        frontend: str = "wave"  # SoundNet reads the wave itself
         noise_prob: float = 0.3
         max_shift_s: float = 0.5
 

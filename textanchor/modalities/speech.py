@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from torch import nn
-
 from .audio import AudioModality
 from .base import MODALITIES
 
@@ -30,34 +28,7 @@ class SpeechModality(AudioModality):
         n_fft: int = 400  # 25 ms (the log-mel front end)
         hop: int = 160  # 10 ms
         n_mels: int = 40
-        # "wave": the encoder reads the wave; "logmel": log-mel (a CNN trained here); "auto": the
-        # encoder's choice (wave for speech_embedding), settled by `use_encoder`.
-        frontend: str = "auto"
-        # "none": frozen features computed once per clip; "wave": shift, gain, room noise each
-        # step; "auto": none on the wave, wave augmentation with log-mel.
-        augment: str = "auto"
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        if self.cfg.frontend not in ("auto", "wave", "logmel"):
-            raise ValueError(f"unknown speech frontend {self.cfg.frontend!r}; use 'auto', 'wave' or 'logmel'")
-        if self.cfg.augment not in ("auto", "none", "wave"):
-            raise ValueError(f"unknown speech augment {self.cfg.augment!r}; use 'auto', 'none' or 'wave'")
-
-    def use_encoder(self, name: str) -> None:
-        if self.cfg.frontend == "auto":
-            self.cfg.frontend = "wave" if name == "speech_embedding" else "logmel"
-        if self.cfg.augment == "auto":
-            self.cfg.augment = "none" if self.cfg.frontend == "wave" else "wave"
-
-    def frontend(self):
-        return nn.Identity() if self.cfg.frontend == "wave" else super().frontend()
-
-    def augments(self) -> bool:
-        return self.cfg.augment not in ("none",)
-
-    def augment(self, x, generator=None):
-        return x if self.cfg.augment == "none" else super().augment(x, generator)
+        # frontend and augment ("auto"): as the audio modality's, settled by the encoder.
 
     def query_component(self):
         return "audio", {"label": "Say a word (or upload a recording)", "sources": ["microphone", "upload"],
