@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from textanchor.data.augment_audio import _cache_key, augment_set, augment_wave, devoiced_onset, load_augmented
+from textanchor.data.augment_audio import _cache_key, augment_set, augment_wave, babble_copy, devoiced_onset, load_augmented
 from textanchor.data.base import ItemSet
 
 
@@ -87,3 +87,37 @@ def test_devoiced_onset_is_off_unless_asked_and_changes_the_cache_only_when_on()
     assert any(d != 0 for d in longer)
     s = ItemSet("audio", [w], np.array([0]), ["a"], ["x0"], sample_rate=8000)
     assert _cache_key(s, 1, 0) == _cache_key(s, 1, 0, 0.0) != _cache_key(s, 1, 0, 0.3)
+
+
+def test_babble_copy_puts_other_talkers_around_and_over_the_word():
+    from textanchor.data.noise import active_power
+
+    sr, w = 8000, _word(lead_s=0.0)
+    talkers = [0.2 * np.sin(np.arange(4000) * f).astype(np.float32) for f in (0.21, 0.33, 0.47, 0.6, 0.75)]
+    for seed in range(4):
+        out = babble_copy(w, sr, np.random.default_rng(seed), talkers)
+        extra = len(out) - len(w)
+        assert 0.4 * sr <= extra <= 1.2 * sr and np.isfinite(out).all() and np.abs(out).max() <= 1
+        assert np.mean(out[: int(0.2 * sr)] ** 2) > 0  # room before the word holds the talkers
+        noise = np.concatenate([out[: int(0.2 * sr)], out[-int(0.2 * sr):]])
+        snr = 10 * np.log10(active_power(w, sr) / np.mean(noise ** 2))
+        assert -1 <= snr <= 21, snr  # 0-20 dB below the word
+    np.testing.assert_array_equal(babble_copy(w, sr, np.random.default_rng(0), talkers),
+                                  babble_copy(w, sr, np.random.default_rng(0), talkers))
+
+
+def test_babble_is_off_unless_asked_and_changes_the_cache_only_when_on(tmp_path):
+    w = _word()
+    np.testing.assert_array_equal(augment_wave(w, 8000, np.random.default_rng(1)),
+                                  augment_wave(w, 8000, np.random.default_rng(1), 0.0, 0.0, None))
+    s = ItemSet("audio", [w], np.array([0]), ["a"], ["x0"], sample_rate=8000)
+    assert _cache_key(s, 1, 0) == _cache_key(s, 1, 0, 0.0, 0.0) != _cache_key(s, 1, 0, 0.0, 0.5, ["t"])
+    assert _cache_key(s, 1, 0, 0.0, 0.5, ["t"]) != _cache_key(s, 1, 0, 0.0, 0.5, ["u"])  # other talkers
+    spec = [{"name": "espeak", "options": {"voices": ["en"], "rates": [175], "pitches": [50],
+                                           "words": ["one", "two"], "split": "all"}}]
+    talkers = [{"name": "espeak", "options": {"voices": ["en-us"], "rates": [175], "pitches": [50],
+                                              "words": ["three", "four", "five"], "split": "all"}}]
+    plain = load_augmented(spec, copies=2, cache_dir=tmp_path)
+    noisy = load_augmented(spec, copies=2, cache_dir=tmp_path, babble=1.0, babble_data=talkers)
+    assert len(noisy) == len(plain) == 6 and len(list(tmp_path.glob("augmented-*.npz"))) == 2
+    assert all(len(b) > len(a) for a, b in zip(plain.items[2:], noisy.items[2:]))  # room around each word

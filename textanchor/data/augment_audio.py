@@ -26,6 +26,11 @@ voiced obstruent ("zero") fixed fewer of his zeros; sparing words that begin wit
 (/f s θ/) did as well as every word. Every word costs a little where a fricative is the cue
 (five/nine, eight/six): docs/digits.md, "A zero said as ssero", has the runs.
 
+Where a recipe asks for it (`babble`, off by default), a copy is also said among other talkers
+(`babble_copy`): room before and after the word and 4-8 voices over all of it. A frozen encoder
+(`speech_embedding`), whose features are computed once per clip, hears no per-step noise, so
+this is where it learns a busy room (docs/digits.md, "A frozen speech encoder").
+
 Time shift, gain and room noise over the whole window are drawn afresh each step
 (`AudioModality.augment`, `modalities/audio_augment.py`) and
 SpecAugment masks the log-mel while training (`LogMel`); those cost little to redo.
@@ -104,13 +109,39 @@ def devoiced_onset(wave: np.ndarray, sr: int, rng: np.random.Generator, seconds=
     return np.clip(out, -1, 1).astype(np.float32)
 
 
-def augment_wave(wave: np.ndarray, sr: int, rng: np.random.Generator, devoiced_onset_prob: float = 0.0) -> np.ndarray:
+def babble_copy(wave: np.ndarray, sr: int, rng: np.random.Generator, pool: list, snr_db=(0.0, 20.0),
+                context_s=(0.2, 0.6)) -> np.ndarray:
+    """The clip said among other talkers: `context_s` of room before and after it, and babble
+    (`data.noise.babble`: 4-8 talkers, each a stream of clips from `pool`) over all of it at
+    `snr_db` below the word's active level (`data.noise.active_power`), each drawn uniformly.
+    The window a frozen encoder sees is then what the app's voice detector hands it in a busy
+    room: the word with voices around it, not the word in digital silence.
+
+    Args:
+        wave: (T,) float32 mono clip. sr: its rate in Hz. pool: (T_i,) clips at `sr`, the talkers.
+
+    Returns:
+        (T + context,) float32 within [-1, 1].
+    """
+    from .noise import active_power, add_noise, babble
+
+    w = np.asarray(wave, np.float32)
+    pre, post = (int(rng.uniform(*context_s) * sr) for _ in range(2))
+    rec = np.concatenate([np.zeros(pre, np.float32), w, np.zeros(post, np.float32)])
+    out = add_noise(rec, babble(len(rec), pool, rng), float(rng.uniform(*snr_db)), active_power(w, sr))
+    return np.clip(out, -1, 1).astype(np.float32)
+
+
+def augment_wave(wave: np.ndarray, sr: int, rng: np.random.Generator, devoiced_onset_prob: float = 0.0,
+                 babble_prob: float = 0.0, babble_pool: list | None = None) -> np.ndarray:
     """One randomly altered copy of a clip (see the module docstring for the chain).
 
     Args:
         wave: (T,) float32 mono clip. sr: its rate in Hz. rng: the source of every choice.
         devoiced_onset_prob: chance of `devoiced_onset` first (0: never, and no draw is made,
             so copies made before it existed are unchanged).
+        babble_prob: chance of `babble_copy` next, from `babble_pool` (0: never, no draw made),
+            before the room, microphone and level of the rest of the chain.
 
     Returns:
         (T',) float32, finite, within [-1, 1]; T' differs from T after speed perturbation or
@@ -122,6 +153,8 @@ def augment_wave(wave: np.ndarray, sr: int, rng: np.random.Generator, devoiced_o
     w = np.asarray(wave, np.float32)
     if devoiced_onset_prob > 0 and rng.random() < devoiced_onset_prob:
         w = devoiced_onset(w, sr, rng)
+    if babble_prob > 0 and rng.random() < babble_prob:
+        w = babble_copy(w, sr, rng, babble_pool or [])
     if rng.random() < 0.8:
         speed = float(rng.choice(SPEEDS))
         w = resample(w, int(round(sr * speed)), sr)  # played `speed` times faster
@@ -152,15 +185,16 @@ def augment_wave(wave: np.ndarray, sr: int, rng: np.random.Generator, devoiced_o
     return np.nan_to_num(w).astype(np.float32)
 
 
-def augment_set(s: ItemSet, copies: int, seed: int = 0, devoiced_onset: float = 0.0) -> ItemSet:
+def augment_set(s: ItemSet, copies: int, seed: int = 0, devoiced_onset: float = 0.0, babble: float = 0.0,
+                babble_pool: list | None = None) -> ItemSet:
     """`s` followed by `copies` augmented versions of each item (same labels and groups).
 
     Item i's copy c is drawn from np.random.default_rng([seed, c, i]): the same data and seed
-    give the same copies, in any process. `devoiced_onset`: each copy's chance of a voiceless
-    onset (`augment_wave`).
+    give the same copies, in any process. `devoiced_onset`, `babble`: each copy's chance of a
+    voiceless onset, of other talkers from `babble_pool` (`augment_wave`).
     """
-    extra = [augment_wave(s.items[i], s.sample_rate, np.random.default_rng([seed, c, i]), devoiced_onset)
-             for c in range(copies) for i in range(len(s))]
+    extra = [augment_wave(s.items[i], s.sample_rate, np.random.default_rng([seed, c, i]), devoiced_onset,
+                          babble, babble_pool) for c in range(copies) for i in range(len(s))]
     return _with_copies(s, extra, copies)
 
 
@@ -172,13 +206,16 @@ def _with_copies(s: ItemSet, extra: list, copies: int) -> ItemSet:
     return out
 
 
-def _cache_key(s: ItemSet, copies: int, seed: int, devoiced_onset: float = 0.0) -> str:
+def _cache_key(s: ItemSet, copies: int, seed: int, devoiced_onset: float = 0.0, babble: float = 0.0,
+               babble_sources: list | None = None) -> str:
     """Named by the clips' sources (file paths, "espeak:voice:rate:pitch:word") and settings, not
     their samples: eSpeak NG's output differs by a few samples from call to call, which would
     make every run miss the cache. Replacing a file under the same name needs the cache cleared."""
     settings = [VERSION, copies, seed, s.sample_rate, s.sources]
     if devoiced_onset:  # (absent when off, so caches made before the option stay valid)
         settings.append({"devoiced_onset": devoiced_onset})
+    if babble:
+        settings.append({"babble": babble, "talkers": babble_sources or []})
     return hashlib.sha1(json.dumps(settings).encode()).hexdigest()[:16]
 
 
@@ -189,7 +226,7 @@ def default_cache_dir() -> Path:
 @DATASETS.register("augmented")
 def load_augmented(data: list, copies: int = 2, split: str = "train", seed: int = 0,
                    sample_rate: int = 8000, data_root: str | None = None, cache_dir=None,
-                   devoiced_onset: float = 0.0) -> ItemSet:
+                   devoiced_onset: float = 0.0, babble: float = 0.0, babble_data: list | None = None) -> ItemSet:
     """Other audio data sets, pooled, plus `copies` augmented versions of every training clip.
 
     Args:
@@ -203,6 +240,10 @@ def load_augmented(data: list, copies: int = 2, split: str = "train", seed: int 
             (~/.cache/textanchor/augmented-audio). The cache is checked against the clips.
         devoiced_onset: each copy's chance of a voiceless onset (hiss rising into the word, its
             start devoiced; see the module docstring). 0 leaves copies as before the option.
+        babble: each copy's chance of other talkers around the word (`babble_copy`). 0 leaves
+            copies as before the option.
+        babble_data: data set specs of the talkers, loaded with split "train" (None: the
+            clips being augmented). Keep a benchmark's own babble talkers out of it.
 
     Returns:
         ItemSet whose first len(originals) items are the originals; copies' sources end in
@@ -212,13 +253,21 @@ def load_augmented(data: list, copies: int = 2, split: str = "train", seed: int 
     pooled = concat(sets)
     if split != "train" or copies <= 0:
         return pooled
+    pool = None
+    if babble:
+        talkers = pooled if babble_data is None else concat(
+            [load_spec(d["name"], dict(d.get("options", {})), "train", data_root, sample_rate) for d in babble_data])
+        if len(talkers) == 0:
+            raise ValueError("babble needs talkers: babble_data loaded no clips")
+        pool = list(talkers.items)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = folder / f"augmented-{_cache_key(pooled, copies, seed, devoiced_onset)}.npz"
+    key = _cache_key(pooled, copies, seed, devoiced_onset, babble, None if pool is None else talkers.sources)
+    path = folder / f"augmented-{key}.npz"
     if path.is_file():
         with np.load(path) as z:
             extra = np.split(z["waves"], z["offsets"][1:-1])
         return _with_copies(pooled, extra, copies)
-    out = augment_set(pooled, copies, seed, devoiced_onset)
+    out = augment_set(pooled, copies, seed, devoiced_onset, babble, pool)
     extra = out.items[len(pooled):]
     folder.mkdir(parents=True, exist_ok=True)
     # Renamed when complete (no half-written cache); per process, so two runs may race safely.
