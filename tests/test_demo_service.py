@@ -156,6 +156,11 @@ def test_audio_and_text_search(service, tmp_path):
     assert "No speech heard" in v.status
     v = service.search("text", "two", 5)
     assert "text reads as **two**" in v.status and len(v.images) == 5
+    pause = np.zeros(8000, np.float32)
+    both = np.concatenate([pause, spoken_word("one", 8000), pause, spoken_word("two", 8000), pause])
+    v = service.search("audio", (8000, both), 2)  # two words: the answer says so, and which it used
+    assert "the recording (2 words heard; searched the clearest, at " in v.status.lower(), v.status
+    assert v.rows["query"]["note"].startswith("2 words heard")
 
 
 def _tiny_video(path, sound: bool = True):

@@ -56,3 +56,25 @@ def test_app_refuses_noise_with_the_message():
     hiss = (np.random.default_rng(1).standard_normal(16000) * 300).astype(np.int16)
     with pytest.raises(InputError, match="No speech heard"):
         load_recording((16000, hiss))
+
+
+def test_two_words_apart_are_two_spans_and_the_app_says_which_it_searched(word):
+    from textanchor.demo.inputs import load_recording
+    from textanchor.vad import speech_probabilities, word_spans
+
+    w, sr = word
+    w = 0.3 * w / np.abs(w).max()
+    gap = np.zeros(int(0.7 * sr), np.float32)
+    one = np.concatenate([gap, w, gap]).astype(np.float32)
+    two = np.concatenate([gap, w, gap, 0.5 * w, gap]).astype(np.float32)  # the second one quieter
+    assert len(word_spans(speech_probabilities(one, sr), sr)) == 1
+    spans = word_spans(speech_probabilities(two, sr), sr)
+    assert len(spans) == 2 and spans[0][1] < len(gap) + len(w) + 0.2 * sr < spans[1][0]
+    notes = []
+    crop, _ = load_recording((sr, two), notes=notes)
+    assert notes == [f"2 words heard; searched the clearest, at {spans[0][0] / sr:.1f}-{spans[0][1] / sr:.1f} s: "
+                     "say one digit per recording"]
+    assert len(crop) < len(w) + (2 * PAD_S + 0.1) * sr  # one word searched, not both
+    notes = []
+    load_recording((sr, one), notes=notes)
+    assert notes == []

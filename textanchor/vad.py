@@ -83,7 +83,35 @@ def speech_probabilities(wave: np.ndarray, sr: int) -> np.ndarray:
             torch.set_num_threads(threads)
 
 
-def speech_span(wave: np.ndarray, sr: int) -> tuple[int, int] | None:
+def word_spans(probs: np.ndarray, sr: int) -> list[tuple[int, int]]:
+    """Every separate spoken word in Silero's scores, in order: runs of windows above
+    THRESHOLD - HANGOVER joined across pauses up to MAX_GAP_S (the rule `speech_span` grows its
+    word by), each holding a window above THRESHOLD. Two words said without a longer pause
+    between them are one span.
+
+    Args:
+        probs: `speech_probabilities` of a wave. sr: the wave's rate in Hz.
+
+    Returns:
+        [(start, end)] unpadded sample indices of that wave.
+    """
+    on = np.asarray(probs) > THRESHOLD - HANGOVER
+    gap = int(MAX_GAP_S * VAD_RATE / WINDOW)
+    scale = sr / VAD_RATE
+    spans, i = [], 0
+    idx = np.flatnonzero(on)
+    while i < len(idx):
+        j = i
+        while j + 1 < len(idx) and idx[j + 1] - idx[j] <= gap + 1:
+            j += 1
+        lo, hi = int(idx[i]), int(idx[j])
+        if np.max(probs[lo: hi + 1]) > THRESHOLD:
+            spans.append((int(lo * WINDOW * scale), int((hi + 1) * WINDOW * scale)))
+        i = j + 1
+    return spans
+
+
+def speech_span(wave: np.ndarray, sr: int, probs: np.ndarray | None = None) -> tuple[int, int] | None:
     """Where the loudest-scoring spoken word is, in samples of `wave`.
 
     The word grows from the most speech-like window while windows stay above
@@ -91,6 +119,7 @@ def speech_span(wave: np.ndarray, sr: int) -> tuple[int, int] | None:
 
     Args:
         wave: (T,) float mono samples. sr: their rate in Hz.
+        probs: its `speech_probabilities`, when the caller has them already.
 
     Returns:
         (start, end) sample indices with 0 <= start < end <= T, or None when no window scores
@@ -98,7 +127,7 @@ def speech_span(wave: np.ndarray, sr: int) -> tuple[int, int] | None:
     """
     if len(wave) == 0 or not np.any(np.asarray(wave) != 0):
         return None
-    p = speech_probabilities(wave, sr)
+    p = speech_probabilities(wave, sr) if probs is None else probs
     peak = int(np.argmax(p))
     if p[peak] <= THRESHOLD:
         return None

@@ -149,7 +149,8 @@ def _is_blank(img) -> bool:
 
 
 # ----------------------------------------------------------------------------------- audio
-def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "digit") -> tuple[np.ndarray, int]:
+def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "digit",
+                   notes: list | None = None) -> tuple[np.ndarray, int]:
     """A microphone recording or an uploaded file -> (mono float32 wave of the spoken word, rate).
 
     Args:
@@ -159,18 +160,27 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "dig
         max_seconds: longer recordings are refused (one spoken word is wanted); a file's
             header is checked before it is decoded.
         word: what the messages ask for ("digit"; a things model says "word").
+        notes: when a list, a note for the answer is appended to it if the detector heard
+            several words apart (only the clearest is searched; the user should know).
     Returns:
         The part the voice detector (`textanchor.vad`) heard as speech, with a little context.
     Raises:
         InputError: no audio, not audio, too short, too long, or no speech heard.
     """
-    from ..vad import NoSpeech, crop_to_speech
+    from ..vad import NO_SPEECH, speech_probabilities, speech_span, word_spans
 
     wave, sr = read_recording(value, max_seconds, f"spoken {word}", f"say one {word}")
-    try:
-        return crop_to_speech(wave, sr), sr
-    except NoSpeech as e:
-        raise InputError(str(e).replace("Say one digit", f"Say one {word}")) from None
+    probs = speech_probabilities(wave, sr)  # once, for the crop and the count of words
+    span = speech_span(wave, sr, probs)
+    if span is None:
+        raise InputError(NO_SPEECH.replace("Say one digit", f"Say one {word}"))
+    if notes is not None:
+        words = word_spans(probs, sr)
+        if len(words) > 1:
+            used = max(words, key=lambda w: min(w[1], span[1]) - max(w[0], span[0]))  # the one cropped
+            notes.append(f"{len(words)} words heard; searched the clearest, at {used[0] / sr:.1f}-"
+                         f"{used[1] / sr:.1f} s: say one {word} per recording")
+    return np.asarray(wave)[span[0]: span[1]], sr
 
 
 def read_recording(value, max_seconds: float = MAX_RECORDING_S, what: str = "spoken digit",

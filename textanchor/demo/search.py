@@ -95,7 +95,7 @@ class QueryResult:
         """A JSON summary (the API's most convenient output)."""
         return {
             "query": {"modality": self.modality, "label": self.label, "confidence": round(self.confidence, 4),
-                      "unsure": self.unsure},
+                      "unsure": self.unsure, **({"note": self.note} if self.note else {})},
             "results": [{"id": h.id, "modality": h.modality, "label": h.label, "score": round(h.score, 4)}
                         for m in _page_order(self.hits) for h in self.hits[m]],
             "seconds": round(self.seconds, 4),
@@ -146,7 +146,7 @@ def known_classes(names, show: int = 10) -> str:
 
 
 def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sample_rate: int | None = None,
-              noun: str = "") -> QueryResult:
+              noun: str = "", note: str = "") -> QueryResult:
     """Embed one query item and search every gallery modality.
 
     Args:
@@ -158,6 +158,8 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
         k: results per gallery modality; gallery videos found by their fused vector, frames or
             sound count once each.
         noun: what the status calls the query ("sketch" for a drawing); default `QUERY_NOUNS`.
+        note: what the status says about the query itself ("2 words heard; ..."); a video's
+            own note (a silent sound track) takes its place.
 
     Raises:
         InputError: a video that cannot be decoded or has no frames.
@@ -165,7 +167,6 @@ def run_query(embedder, gallery: Gallery, modality: str, item, k: int = 6, sampl
     from ..data import DataError
 
     t0 = time.perf_counter()
-    note = ""
     if modality == "video":
         try:
             emb, video = embed_video_file(embedder, item)

@@ -285,19 +285,20 @@ class DemoService:
             branch = "image" if modality == "video" else modality  # a video's frames go through the image branch
             if modality != "text" and branch not in embedder.modalities:
                 raise InputError(f"The active model has no {branch} branch (it embeds {', '.join(embedder.modalities)}).")
-            sr = None
+            sr, notes = None, []
             if modality == "image":
                 item = sketch_to_image(value)
             elif modality == "audio":
-                item, sr = load_recording(value)
+                item, sr = load_recording(value, notes=notes)
             elif modality == "video":
                 item = video_path(value)
             elif modality == "text":
                 item = clean_text(value, text_example(embedder.class_names))
             else:
-                item, sr = self._query_item(embedder.branch(modality).modality, value, session)
+                item, sr = self._query_item(embedder.branch(modality).modality, value, session, notes)
             r = run_query(embedder, gallery, modality, item, k, sr,
-                          noun=query_noun(modality, value) or ("sketch" if asked == "sketch" else ""))
+                          noun=query_noun(modality, value) or ("sketch" if asked == "sketch" else ""),
+                          note="; ".join(notes))
             return SearchView(r.summary(), r.top_classes, r.images(gallery), r.clips(gallery), r.rows(), r,
                               r.videos(gallery), r.rendered(gallery, embedder))
         except InputError as e:
@@ -306,13 +307,18 @@ class DemoService:
             log.exception("search failed")
             return SearchView(warn(f"The search failed: {type(e).__name__}: {e}"))
 
-    def _query_item(self, modality, value, session=None):
+    def _query_item(self, modality, value, session=None, notes: list | None = None):
         """A plugin modality's query: an uploaded file (Gradio's upload folder, or a folder the
-        policy allows) read by the modality; a bad one is an InputError."""
+        policy allows) read by the modality; a bad one is an InputError. An audio modality adds
+        what the answer should say about the recording to `notes` (several words heard)."""
+        from ..modalities.audio import AudioModality
+
         path = value.get("path") if isinstance(value, dict) else value
         if isinstance(path, (str, Path)) and str(path).strip():
             self.policy_for(session).check(path, f"{modality.name} file")
         try:
+            if isinstance(modality, AudioModality):
+                return modality.query_item(value, notes=notes)
             return modality.query_item(value)
         except InputError:
             raise

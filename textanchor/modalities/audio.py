@@ -226,11 +226,12 @@ class AudioModality(Modality):
     def query_component(self):
         return "audio", {"label": "Record (or upload a file)", "sources": ["microphone", "upload"], "type": "filepath"}
 
-    def query_item(self, value):
-        """A recording (path or (rate, samples)) -> (mono wave, rate), via the app's checks."""
+    def query_item(self, value, notes: list | None = None):
+        """A recording (path or (rate, samples)) -> (mono wave, rate), via the app's checks.
+        notes: a list that gets a note for the answer (several words heard), as `load_recording`."""
         from ..demo.inputs import load_recording
 
-        return load_recording(value)
+        return load_recording(value, notes=notes)
 
     def render(self, item, sample_rate=None):
         """("audio", (rate, float32 wave)) as an audio player takes it."""

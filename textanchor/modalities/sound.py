@@ -77,8 +77,9 @@ class SoundModality(AudioModality):
     def query_component(self):
         return "audio", {"label": "Record or upload a sound", "sources": ["microphone", "upload"], "type": "filepath"}
 
-    def query_item(self, value):
-        """A recording (path or (rate, samples)) -> (mono wave, rate), checked, not cropped to speech."""
+    def query_item(self, value, notes: list | None = None):
+        """A recording (path or (rate, samples)) -> (mono wave, rate), checked, not cropped to speech
+        (a sound is used whole: nothing to note)."""
         from ..demo.inputs import read_recording
 
         return read_recording(value, what="sound", ask="upload a shorter sound")

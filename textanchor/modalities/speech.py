@@ -34,7 +34,7 @@ class SpeechModality(AudioModality):
         return "audio", {"label": "Say a word (or upload a recording)", "sources": ["microphone", "upload"],
                          "type": "filepath"}
 
-    def query_item(self, value):
+    def query_item(self, value, notes: list | None = None):
         from ..demo.inputs import load_recording
 
-        return load_recording(value, word="word")
+        return load_recording(value, word="word", notes=notes)
