@@ -127,9 +127,11 @@ def test_record_with_the_microphone(page):
     time.sleep(1.5)
     page.locator("#audio-in button", has_text="Stop").first.click()
     page.wait_for_function("(() => { const t = document.querySelector('#search-status').innerText;"
-                           " return t.includes('recording reads as') || t.includes('⚠'); })()", timeout=60_000)
+                           " return t.includes('reads as') || t.includes('⚠'); })()", timeout=60_000)
     status = page.locator("#search-status").inner_text()
-    assert "recording reads as" in status, status
+    # Chromium's fake microphone loops its file: 1.5 s may hold the word twice, and the answer
+    # then says so ("The recording (2 words heard; searched the clearest, ...) reads as").
+    assert re.search(r"recording( \(\d words heard; [^)]*\))? reads as", status), status
 
 
 def test_screenshot_every_tab_and_click_a_point(page):
