@@ -78,3 +78,13 @@ def test_two_words_apart_are_two_spans_and_the_app_says_which_it_searched(word):
     notes = []
     load_recording((sr, one), notes=notes)
     assert notes == []
+    # 0.3 s apart, under the crop's 0.5 s of context: the crop stops where the other word starts,
+    # so the model hears only the word the note names.
+    close = np.concatenate([gap, w, np.zeros(int(0.3 * sr), np.float32), 0.5 * w, gap]).astype(np.float32)
+    notes = []
+    crop, _ = load_recording((sr, close), notes=notes)
+    assert notes and notes[0].startswith("2 words heard")
+    assert len(word_spans(speech_probabilities(crop, sr), sr)) == 1
+    assert len(crop) < len(w) + (PAD_S + 0.3 + 0.1) * sr  # context before it, the pause after it
+    blip = np.concatenate([gap, w, gap, 0.3 * w[: int(0.05 * sr)], gap]).astype(np.float32)  # 50 ms: no word
+    assert len(word_spans(speech_probabilities(blip, sr), sr)) == 1

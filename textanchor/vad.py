@@ -25,6 +25,7 @@ WINDOW = 512  # samples per score at VAD_RATE (32 ms), fixed by the model
 THRESHOLD = 0.3
 HANGOVER = 0.15  # a word continues while its windows stay above THRESHOLD - HANGOVER (Silero's neg_threshold)
 MAX_GAP_S = 0.16  # pauses inside one word ("six": the closure before /k/) up to this long
+MIN_WORD_S = 0.1  # a shorter run of speech-like windows (a click, a lip smack) is no word of its own
 # Context kept on each side of the detected word. Wide enough that the model's window (1.2 s)
 # is filled with the recording itself: in a noisy room a tight crop became a box of noise in
 # zero padding, which no training clip looked like (held-out speakers, white noise at 10 dB SNR,
@@ -86,8 +87,8 @@ def speech_probabilities(wave: np.ndarray, sr: int) -> np.ndarray:
 def word_spans(probs: np.ndarray, sr: int) -> list[tuple[int, int]]:
     """Every separate spoken word in Silero's scores, in order: runs of windows above
     THRESHOLD - HANGOVER joined across pauses up to MAX_GAP_S (the rule `speech_span` grows its
-    word by), each holding a window above THRESHOLD. Two words said without a longer pause
-    between them are one span.
+    word by), each holding a window above THRESHOLD and lasting MIN_WORD_S or more. Two words
+    said without a longer pause between them are one span; a cough may count as a word.
 
     Args:
         probs: `speech_probabilities` of a wave. sr: the wave's rate in Hz.
@@ -105,7 +106,7 @@ def word_spans(probs: np.ndarray, sr: int) -> list[tuple[int, int]]:
         while j + 1 < len(idx) and idx[j + 1] - idx[j] <= gap + 1:
             j += 1
         lo, hi = int(idx[i]), int(idx[j])
-        if np.max(probs[lo: hi + 1]) > THRESHOLD:
+        if np.max(probs[lo: hi + 1]) > THRESHOLD and (hi + 1 - lo) * WINDOW >= MIN_WORD_S * VAD_RATE:
             spans.append((int(lo * WINDOW * scale), int((hi + 1) * WINDOW * scale)))
         i = j + 1
     return spans

@@ -161,7 +161,8 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "dig
             header is checked before it is decoded.
         word: what the messages ask for ("digit"; a things model says "word").
         notes: when a list, a note for the answer is appended to it if the detector heard
-            several words apart (only the clearest is searched; the user should know).
+            several words apart (only the clearest is searched, without its neighbours; the
+            user should know).
     Returns:
         The part the voice detector (`textanchor.vad`) heard as speech, with a little context.
     Raises:
@@ -170,17 +171,22 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "dig
     from ..vad import NO_SPEECH, speech_probabilities, speech_span, word_spans
 
     wave, sr = read_recording(value, max_seconds, f"spoken {word}", f"say one {word}")
-    probs = speech_probabilities(wave, sr)  # once, for the crop and the count of words
+    probs = speech_probabilities(wave, sr)  # once, for the crop and the words around it
     span = speech_span(wave, sr, probs)
     if span is None:
         raise InputError(NO_SPEECH.replace("Say one digit", f"Say one {word}"))
-    if notes is not None:
-        words = word_spans(probs, sr)
-        if len(words) > 1:
-            used = max(words, key=lambda w: min(w[1], span[1]) - max(w[0], span[0]))  # the one cropped
+    start, end = span
+    words = word_spans(probs, sr)
+    if len(words) > 1:
+        used = max(words, key=lambda w: min(w[1], end) - max(w[0], start))  # the word the crop grew from
+        # The crop's context stops where a neighbouring word starts: the model hears the word
+        # the note names, not the end of the one before it.
+        start = max([start] + [b for a, b in words if b <= used[0]])
+        end = min([end] + [a for a, b in words if a >= used[1]])
+        if notes is not None:
             notes.append(f"{len(words)} words heard; searched the clearest, at {used[0] / sr:.1f}-"
                          f"{used[1] / sr:.1f} s: say one {word} per recording")
-    return np.asarray(wave)[span[0]: span[1]], sr
+    return np.asarray(wave)[start:end], sr
 
 
 def read_recording(value, max_seconds: float = MAX_RECORDING_S, what: str = "spoken digit",
