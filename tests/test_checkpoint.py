@@ -47,6 +47,13 @@ def test_corrupt_folders_give_clear_errors(trained, tmp_path):
     (bad / "model.safetensors").write_bytes(whole[: len(whole) // 2])  # an interrupted copy
     with pytest.raises(CheckpointError, match="truncated or is not a safetensors file"):
         load_checkpoint(bad)
+    from safetensors.torch import save_file
+
+    save_file({"branches.image.encoder.other.weight": torch.zeros(2)}, str(bad / "model.safetensors"))  # another model's
+    with pytest.raises(CheckpointError, match=r"does not match its config.json \(weights of another model\? \d+ missing, "
+                                              r"1 not in the model of \d+") as e:
+        load_checkpoint(bad)
+    assert "RuntimeError" not in str(e.value) and "state_dict" not in str(e.value) and len(str(e.value)) < 400
 
 
 def _copy_with_config(src, dst, edit) -> None:

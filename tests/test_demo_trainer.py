@@ -38,6 +38,10 @@ def test_recipe_from_form_choices(manifest):
     assert [s.name for s in cfg.modalities["audio"].data] == ["espeak"]
     assert cfg.modalities["image"].branch.projector == "linear" and cfg.loss == "infonce"
     assert cfg.templates == ["{}", "a handwritten {}"] and cfg.epochs == 2
+    assert cfg.modalities["audio"].branch.preprocess == {}  # the audio CNN: the modality's own 8 kHz
+    # The frozen speech encoder reads 16 kHz: the form, which has no rate field, asks for it.
+    kws = recipe_from_form(offline, None, "image_cnn", "speech_embedding", "mlp", "infonce", 1, 32, 1e-3)
+    assert kws.modalities["audio"].branch.preprocess == {"sample_rate": 16000}
     cfg = recipe_from_form([], str(manifest))
     assert list(cfg.modalities) == ["image"] and cfg.modalities["image"].data[0].name == "manifest"
 

@@ -49,11 +49,15 @@ def test_stop_event_ends_training_cleanly(anchor, toy_data, tmp_path):
     assert (tmp_path / "c" / "config.json").is_file()
 
 
-def test_time_budget(anchor, toy_data):
-    cfg = small_config(epochs=1000)
-    cfg.max_minutes = 0.0
+def test_time_budget(anchor, toy_data, tmp_path):
+    cfg = small_config(epochs=100_000)
+    cfg.max_minutes = 3 / 60  # the toy data is ready in milliseconds; 100,000 epochs are not
     res = train(cfg, anchor=anchor, data=toy_data, final_eval=False)
-    assert res.stopped == "time budget" and len(res.history) == 1
+    assert res.stopped == "time budget" and 1 <= len(res.history) < 100_000
+    cfg.max_minutes = 0.0  # used up before the first step: an error, and no untrained checkpoint
+    with pytest.raises(ValueError, match=r"time budget \(0 min\) was used up preparing the data"):
+        train(cfg, out_dir=tmp_path / "c", anchor=anchor, data=toy_data, final_eval=False)
+    assert not (tmp_path / "c").exists()
 
 
 def test_seeded_runs_repeat(anchor, toy_data):

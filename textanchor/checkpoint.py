@@ -94,6 +94,21 @@ def read_config(folder: str | Path) -> dict:
     return cfg
 
 
+def _check_weights(folder, model, state: dict) -> None:
+    """CheckpointError, in words, when the weights file is not the one its config.json describes
+    (torch's own message lists every key, hundreds of them for one swapped file)."""
+    want = model.state_dict()
+    missing = [k for k in want if k not in state]
+    extra = [k for k in state if k not in want]
+    shape = [k for k in want if k in state and tuple(state[k].shape) != tuple(want[k].shape)]
+    if missing or extra or shape:
+        parts = [f"{len(v)} {what}" for v, what in ((missing, "missing"), (extra, "not in the model"),
+                                                     (shape, "of another shape")) if v]
+        raise CheckpointError(f"{folder} could not be loaded: its {WEIGHTS} does not match its config.json "
+                              f"(weights of another model? {', '.join(parts)} of {len(want)}, e.g. "
+                              f"{(missing or extra or shape)[0]!r})")
+
+
 def load_checkpoint(folder: str | Path, anchor_name: str | None = None, anchor_dim: int | None = None,
                     device: str = "cpu") -> tuple[AnchoredModel, dict]:
     """Load (model, config). Refuses a checkpoint made for another anchor or dimension when
@@ -118,6 +133,7 @@ def load_checkpoint(folder: str | Path, anchor_name: str | None = None, anchor_d
                 b.encoder_options = {**b.encoder_options, "pretrained": False}
         model = AnchoredModel(branches, int(a["dim"]))
         state = load_file(str(Path(folder) / WEIGHTS), device="cpu")
+        _check_weights(folder, model, state)
         model.load_state_dict(state, strict=True)
     except CheckpointError:
         raise

@@ -271,6 +271,12 @@ def train(cfg: TrainConfig, out_dir: str | Path | None = None, progress: Callabl
             mod.prepare(e.items, e.sample_rate)
         YE[m] = torch.from_numpy(relabel(e, class_names))
 
+    prep_s = time.time() - t0
+    if cfg.max_minutes is not None and prep_s > cfg.max_minutes * 60:
+        # No step could run: a checkpoint now would be an untrained one reported as a run.
+        what = " and the frozen encoder's features" if cached else ""
+        raise ValueError(f"the time budget ({cfg.max_minutes:g} min) was used up preparing the data "
+                         f"(decoding{what}: {prep_s:.0f} s) before the first training step; allow more minutes")
     # Each modality is trained against the class texts it has training items of: a class held out
     # of one modality (open vocabulary, `ModalityRecipe.unseen`) is never a target nor a negative
     # of that branch, so scoring it later through the text alone is honest zero-shot.
