@@ -107,5 +107,5 @@ def test_search_says_when_it_is_not_sure(indexed, tmp_path, capsys):
         assert main(["search", "--index", str(idx), "--checkpoint", ck, "--text", text, "-k", "1"]) == 0
         first = capsys.readouterr().out.splitlines()[0]
         assert first.startswith("query zero-shot: ") and f"({conf:.2f})" in first
-        assert ("not sure: under 0.60; this model only knows zero, one, two" in first) == seen[-1], first
+        assert ("not sure: under 0.60; it may be none of the 10 classes this model knows (zero, one, two" in first) == seen[-1], first
     assert seen == [True, False]  # both sides of the rule were checked

@@ -19,7 +19,8 @@ def _result(modality: str, confidence: float, noun: str = "") -> QueryResult:
 def test_low_confidence_says_unsure_and_lists_the_classes():
     s = _result("image", 0.38).summary()
     assert s.startswith("Not sure: the picture reads as **three** (38% zero-shot confidence, under 60%)"), s
-    assert "this model only knows zero, one, two, three, four, five, six, seven, eight, nine" in s
+    # A low score says the query may be none of the classes; it must not read as if the label were unknown.
+    assert "it may be none of the 10 classes this model knows (zero, one, two, three, four, five, six, seven, eight, nine)" in s
     assert "sketch" not in s and "Found 0 images" in s  # results are still shown
     assert _result("image", 0.38).rows()["query"]["unsure"] is True
 

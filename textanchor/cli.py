@@ -188,7 +188,8 @@ def _search(a) -> int:
     labels, probs = emb.classify(q[None])
     conf = float(probs[0].max())
     # The app's rule (demo/search.py): under UNSURE_BELOW the query is likely none of the classes.
-    unsure = (f"  not sure: under {UNSURE_BELOW:.2f}; this model only knows {known_classes(emb.class_names)}"
+    unsure = (f"  not sure: under {UNSURE_BELOW:.2f}; it may be none of the {len(emb.class_names)} classes this "
+              f"model knows ({known_classes(emb.class_names)})"
               if conf < UNSURE_BELOW else "")
     print(f"query zero-shot: {emb.class_names[labels[0]]} ({conf:.2f}){unsure}")
     for h in index.search(q, k=a.k, modality=a.modality):

@@ -109,7 +109,8 @@ class QueryResult:
         line = f"The {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot confidence). "
         if self.unsure:
             line = (f"Not sure: the {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot "
-                    f"confidence, under {UNSURE_BELOW:.0%}); this model only knows {known_classes(self.class_names)}. ")
+                    f"confidence, under {UNSURE_BELOW:.0%}): it may be none of the {len(self.class_names)} classes this model "
+                    f"knows ({known_classes(self.class_names)}). ")
         never = [m for m in _page_order(self.unseen) if self.label in self.unseen[m]]
         if never:
             line += (f"The {' and '.join(never)} branch{'es' if len(never) > 1 else ''} never trained on a "
