@@ -96,6 +96,8 @@ def test_an_augmenting_or_unfrozen_branch_is_not_cached():
 
     assert Branch("sound", BranchConfig(encoder="soundnet"), 384).cacheable
     assert not Branch("sound", BranchConfig(encoder="soundnet", preprocess={"augment": "wave"}), 384).cacheable
+    with pytest.raises(ValueError, match="encoders read the wave"):  # SoundNet takes no log-mel
+        Branch("sound", BranchConfig(encoder="soundnet", preprocess={"frontend": "logmel"}), 384)
     assert not Branch("image", BranchConfig(), 384).cacheable
 
 

@@ -140,6 +140,6 @@ def load_checkpoint(folder: str | Path, anchor_name: str | None = None, anchor_d
     except SafetensorError as e:  # its class name means nothing to a visitor
         raise CheckpointError(f"{folder} could not be loaded: its {WEIGHTS} is truncated or is not a "
                               f"safetensors file ({e})") from e
-    except Exception as e:  # noqa: BLE001 - wrong shapes, unknown encoders
+    except Exception as e:  # noqa: BLE001 - unknown encoders, bad options, anything else
         raise CheckpointError(f"{folder} could not be loaded: {type(e).__name__}: {e}") from e
     return model.to(device).eval(), cfg

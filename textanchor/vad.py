@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -84,11 +85,21 @@ def speech_probabilities(wave: np.ndarray, sr: int) -> np.ndarray:
             torch.set_num_threads(threads)
 
 
+def _runs(probs: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) window of each run of windows above THRESHOLD - HANGOVER, runs joined across
+    pauses up to MAX_GAP_S ("six": the closure before /k/), in order."""
+    idx = np.flatnonzero(np.asarray(probs) > THRESHOLD - HANGOVER)
+    if len(idx) == 0:
+        return []
+    gap = int(MAX_GAP_S * VAD_RATE / WINDOW)
+    cuts = np.flatnonzero(np.diff(idx) > gap + 1)
+    return [(int(idx[a]), int(idx[b])) for a, b in zip(np.r_[0, cuts + 1], np.r_[cuts, len(idx) - 1])]
+
+
 def word_spans(probs: np.ndarray, sr: int) -> list[tuple[int, int]]:
-    """Every separate spoken word in Silero's scores, in order: runs of windows above
-    THRESHOLD - HANGOVER joined across pauses up to MAX_GAP_S (the rule `speech_span` grows its
-    word by), each holding a window above THRESHOLD and lasting MIN_WORD_S or more. Two words
-    said without a longer pause between them are one span; a cough may count as a word.
+    """Every separate spoken word in Silero's scores, in order: the runs of `_runs` that hold a
+    window above THRESHOLD and last MIN_WORD_S or more. Two words said without a longer pause
+    between them are one span; a cough may count as a word.
 
     Args:
         probs: `speech_probabilities` of a wave. sr: the wave's rate in Hz.
@@ -96,57 +107,58 @@ def word_spans(probs: np.ndarray, sr: int) -> list[tuple[int, int]]:
     Returns:
         [(start, end)] unpadded sample indices of that wave.
     """
-    on = np.asarray(probs) > THRESHOLD - HANGOVER
-    gap = int(MAX_GAP_S * VAD_RATE / WINDOW)
     scale = sr / VAD_RATE
-    spans, i = [], 0
-    idx = np.flatnonzero(on)
-    while i < len(idx):
-        j = i
-        while j + 1 < len(idx) and idx[j + 1] - idx[j] <= gap + 1:
-            j += 1
-        lo, hi = int(idx[i]), int(idx[j])
-        if np.max(probs[lo: hi + 1]) > THRESHOLD and (hi + 1 - lo) * WINDOW >= MIN_WORD_S * VAD_RATE:
-            spans.append((int(lo * WINDOW * scale), int((hi + 1) * WINDOW * scale)))
-        i = j + 1
-    return spans
+    return [(int(lo * WINDOW * scale), int((hi + 1) * WINDOW * scale)) for lo, hi in _runs(probs)
+            if np.max(probs[lo: hi + 1]) > THRESHOLD and (hi + 1 - lo) * WINDOW >= MIN_WORD_S * VAD_RATE]
 
 
-def speech_span(wave: np.ndarray, sr: int, probs: np.ndarray | None = None) -> tuple[int, int] | None:
-    """Where the loudest-scoring spoken word is, in samples of `wave`.
+@dataclass(frozen=True)
+class Heard:
+    """What the detector heard in a recording, in samples of it."""
 
-    The word grows from the most speech-like window while windows stay above
-    THRESHOLD - HANGOVER, across pauses up to MAX_GAP_S, then gets PAD_S on each side.
+    span: tuple[int, int]  # the crop: the clearest word with PAD_S of context, stopping at its neighbours
+    word: tuple[int, int]  # that word, unpadded
+    words: list  # every separate word (`word_spans`, the clearest among them), in order
+
+
+def hear(wave: np.ndarray, sr: int) -> Heard | None:
+    """The clearest spoken word of a recording and the words around it.
+
+    The word is the run of speech-like windows (`_runs`) holding the most speech-like window.
+    Its crop gets PAD_S of context on each side, but stops where a neighbouring word begins or
+    ends, so the model hears only the word a caller names.
 
     Args:
         wave: (T,) float mono samples. sr: their rate in Hz.
-        probs: its `speech_probabilities`, when the caller has them already.
 
     Returns:
-        (start, end) sample indices with 0 <= start < end <= T, or None when no window scores
-        above THRESHOLD (silence, hiss at any level, clicks, tones, music).
+        Heard, or None when no window scores above THRESHOLD (silence, hiss at any level, clicks,
+        tones, music).
     """
     if len(wave) == 0 or not np.any(np.asarray(wave) != 0):
         return None
-    p = speech_probabilities(wave, sr) if probs is None else probs
+    p = speech_probabilities(wave, sr)
     peak = int(np.argmax(p))
     if p[peak] <= THRESHOLD:
         return None
-    on = p > THRESHOLD - HANGOVER
-    gap = int(MAX_GAP_S * VAD_RATE / WINDOW)
-    lo = hi = peak
-    while lo > 0 and on[max(0, lo - gap - 1): lo].any():
-        lo = max(0, lo - gap - 1) + int(np.flatnonzero(on[max(0, lo - gap - 1): lo])[-1])
-    while hi < len(p) - 1 and on[hi + 1: hi + gap + 2].any():
-        hi = hi + 1 + int(np.flatnonzero(on[hi + 1: hi + gap + 2])[-1])
     scale = sr / VAD_RATE  # windows -> input samples
-    start = int(max(0, (lo * WINDOW) * scale - PAD_S * sr))
-    end = int(min(len(wave), ((hi + 1) * WINDOW) * scale + PAD_S * sr))
-    return start, end
+    lo, hi = next(r for r in _runs(p) if r[0] <= peak <= r[1])
+    word = (int(lo * WINDOW * scale), int((hi + 1) * WINDOW * scale))
+    others = [w for w in word_spans(p, sr) if w[1] <= word[0] or w[0] >= word[1]]
+    start = max([int(max(0, word[0] - PAD_S * sr))] + [b for a, b in others if b <= word[0]])
+    end = min([int(min(len(wave), word[1] + PAD_S * sr))] + [a for a, b in others if a >= word[1]])
+    return Heard((start, end), word, sorted(others + [word]))
+
+
+def speech_span(wave: np.ndarray, sr: int) -> tuple[int, int] | None:
+    """Where the clearest spoken word is, with its context (`hear`), in samples of `wave`:
+    (start, end) with 0 <= start < end <= T, or None when no speech is heard."""
+    heard = hear(wave, sr)
+    return None if heard is None else heard.span
 
 
 def crop_to_speech(wave: np.ndarray, sr: int) -> np.ndarray:
-    """The spoken word of a recording (see `speech_span`).
+    """The spoken word of a recording (see `hear`).
 
     Raises:
         NoSpeech: nothing in the recording sounds like speech.

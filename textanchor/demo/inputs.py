@@ -168,25 +168,17 @@ def load_recording(value, max_seconds: float = MAX_RECORDING_S, word: str = "dig
     Raises:
         InputError: no audio, not audio, too short, too long, or no speech heard.
     """
-    from ..vad import NO_SPEECH, speech_probabilities, speech_span, word_spans
+    from ..vad import NO_SPEECH, hear
 
     wave, sr = read_recording(value, max_seconds, f"spoken {word}", f"say one {word}")
-    probs = speech_probabilities(wave, sr)  # once, for the crop and the words around it
-    span = speech_span(wave, sr, probs)
-    if span is None:
+    heard = hear(wave, sr)
+    if heard is None:
         raise InputError(NO_SPEECH.replace("Say one digit", f"Say one {word}"))
-    start, end = span
-    words = word_spans(probs, sr)
-    if len(words) > 1:
-        used = max(words, key=lambda w: min(w[1], end) - max(w[0], start))  # the word the crop grew from
-        # The crop's context stops where a neighbouring word starts: the model hears the word
-        # the note names, not the end of the one before it.
-        start = max([start] + [b for a, b in words if b <= used[0]])
-        end = min([end] + [a for a, b in words if a >= used[1]])
-        if notes is not None:
-            notes.append(f"{len(words)} words heard; searched the clearest, at {used[0] / sr:.1f}-"
-                         f"{used[1] / sr:.1f} s: say one {word} per recording")
-    return np.asarray(wave)[start:end], sr
+    if notes is not None and len(heard.words) > 1:
+        a, b = heard.word
+        notes.append(f"{len(heard.words)} words heard; searched the clearest, at {a / sr:.1f}-{b / sr:.1f} s: "
+                     f"say one {word} per recording")
+    return np.asarray(wave)[heard.span[0]: heard.span[1]], sr
 
 
 def read_recording(value, max_seconds: float = MAX_RECORDING_S, what: str = "spoken digit",

@@ -142,6 +142,7 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     from ..data import DataError, load_dataset
 
     from ..modalities import MODALITIES
+    from ..modalities.audio import AudioModality
 
     if policy is not None:  # a local folder is read as a model: the same rule as every server path
         policy.check_model_name(anchor)
@@ -181,8 +182,6 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     if not (1 <= int(epochs) <= 200) or not (2 <= int(batch_size) <= 4096) or not (0 < float(lr) < 1):
         raise InputError("Epochs must be 1-200, batch size 2-4096 and the learning rate between 0 and 1.")
     encoders = {"image": image_encoder, "audio": audio_encoder}  # other modalities: their default encoder
-    from ..modalities.audio import AudioModality
-
     rate = AudioModality.WAVE_ENCODERS.get(audio_encoder or "")
     if rate and "audio" in specs:  # a frozen speech encoder reads one rate; the form has no field for it
         preprocess.setdefault("audio", {}).setdefault("sample_rate", rate)

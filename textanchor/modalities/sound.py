@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from .audio import AudioModality
 from .base import MODALITIES
@@ -55,18 +54,11 @@ class SoundModality(AudioModality):
         super().__init__(**options)
         if self.cfg.augment not in ("none", "wave"):
             raise ValueError(f"unknown sound augment {self.cfg.augment!r}; use 'none' or 'wave'")
+        if self.cfg.frontend != "wave":
+            raise ValueError(f"the sound modality's encoders read the wave; frontend {self.cfg.frontend!r} is not one")
 
     def focus(self, wave, sr):
         return loudest_window(wave, sr, self.cfg.seconds)
-
-    def augments(self) -> bool:
-        return self.cfg.augment != "none"
-
-    def augment(self, x, generator=None):
-        return x if self.cfg.augment == "none" else super().augment(x, generator)
-
-    def frontend(self):
-        return nn.Identity()  # SoundNet reads the wave itself
 
     def example_items(self, n=3, seed=0):
         """Mono, stereo (T, 2) and 12 s waves at 44.1 kHz (not the model's rate)."""
