@@ -71,7 +71,7 @@ import gradio as gr  # noqa: E402
 from textanchor.data.video import VIDEO_EXTENSIONS  # noqa: E402
 from textanchor.demo.clips import GalleryClip, ResultGallery, ResultPlot  # noqa: E402
 from textanchor.demo.explore import MAP_METHODS  # noqa: E402
-from textanchor.demo.file_inputs import AudioInput  # noqa: E402
+from textanchor.demo.file_inputs import AudioInput, FileInput  # noqa: E402
 from textanchor.demo.page import THINGS_MODALITIES  # noqa: E402
 from textanchor.demo.picture_input import PhotoInput, PictureSketchpad  # noqa: E402
 from textanchor.demo.policy import Limits  # noqa: E402
@@ -249,8 +249,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                         clear_btn = gr.Button("Clear", elem_id="clear")
                         with gr.Accordion("Search with a video (frames + sound)", open=False,
                                           visible="image" in have) as video_box:
-                            video = gr.File(label="A short video file", file_types=list(VIDEO_EXTENSIONS),
-                                            type="filepath", height=100, elem_id="video-in")
+                            video = FileInput(label="A short video file", file_types=list(VIDEO_EXTENSIONS),
+                                            type="filepath", height=100, elem_id="video-in", what="video")
                             video_btn = gr.Button("Search with the video", variant="primary")
                     with gr.Column(scale=3):
                         status = gr.Markdown(EMPTY_STATUS, elem_id="search-status", label="status")
@@ -310,8 +310,8 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                     with gr.Column():
                         # The data sets for the visitor's kind of model (follow_model), and every plugin's.
                         data = gr.CheckboxGroup(view.train_choices, value=view.train_default, label="Training data")
-                        manifest = gr.File(label="…or a CSV manifest (path,text; files on the server)",
-                                           file_types=[".csv"], type="filepath", height=120)
+                        manifest = FileInput(label="…or a CSV manifest (path,text; files on the server)",
+                                           file_types=[".csv"], type="filepath", height=120, what="manifest")
                         with gr.Row():
                             videos_path = gr.Textbox("", label="…and/or a video folder (class/*.mp4) or video CSV on the server",
                                                      placeholder="/data/clips or /data/clips.csv", scale=3)

@@ -285,19 +285,21 @@ def test_a_plain_path_string_to_a_file_input_gets_a_clear_message(tmp_path):
     from gradio_client import Client, handle_file
     from PIL import Image
 
-    from textanchor.demo.file_inputs import AudioInput
+    from textanchor.demo.file_inputs import AudioInput, FileInput
     from textanchor.demo.picture_input import PhotoInput, PictureSketchpad
 
     with gr.Blocks() as demo:
         sketch, audio, out = PictureSketchpad(type="numpy"), AudioInput(type="filepath"), gr.Textbox()
-        photo = PhotoInput()
+        photo, video = PhotoInput(), FileInput(type="filepath", what="video")
         gr.Button().click(lambda s: str(s is not None), sketch, out, api_name="sketch")
         gr.Button().click(lambda a: str(a is not None), audio, out, api_name="audio")
         gr.Button().click(lambda p: str(p is not None), photo, out, api_name="photo")
+        gr.Button().click(lambda v: str(v is not None), video, out, api_name="video")
     demo.queue().launch(prevent_thread_lock=True, show_error=True, quiet=True)
     try:
         client = Client(demo.local_url, verbose=False)
-        for api, what in (("/sketch", "sketch or picture"), ("/audio", "recording"), ("/photo", "photo")):
+        for api, what in (("/sketch", "sketch or picture"), ("/audio", "recording"), ("/photo", "photo"),
+                          ("/video", "video")):
             with pytest.raises(Exception) as e:
                 client.predict(str(tmp_path / "x.png"), api_name=api)
             assert f"The {what} must be sent as a file" in str(e.value) and "validation error" not in str(e.value)
@@ -307,7 +309,7 @@ def test_a_plain_path_string_to_a_file_input_gets_a_clear_message(tmp_path):
             with pytest.raises(Exception) as e:
                 client.predict(value, api_name="/sketch")
             assert f"The sketch's {part} must be sent as a file" in str(e.value) and "validation error" not in str(e.value)
-        for api in ("/sketch", "/photo"):  # a file still works
+        for api in ("/sketch", "/photo", "/video"):  # a file still works
             assert client.predict(handle_file(str(tmp_path / "x.png")), api_name=api) == "True"
     finally:
         demo.close()
