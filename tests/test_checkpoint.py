@@ -120,3 +120,24 @@ def test_a_half_precision_checkpoint_is_half_the_size_and_answers_the_same(train
     assert np.abs(a - b).max() < 5e-3
     assert (Embedder.from_checkpoint(half).classify(b)[0] == Embedder.from_checkpoint(full).classify(a)[0]).all()
     assert next(Embedder.from_checkpoint(half).model.parameters()).dtype == torch.float32
+
+
+def test_a_saved_checkpoint_has_the_modes_its_owner_saves_with(trained, tmp_path):
+    """Saved through a temporary folder (mkdtemp: 0700), a checkpoint still ends up as readable as
+    a plain mkdir and open would leave it under the process umask (a web server reading it, a
+    colleague on a shared disk), and stays private under a private umask."""
+    import os
+    import stat
+
+    model, cfg = load_checkpoint(trained.checkpoint)
+    common = dict(anchor_name=cfg["anchor"]["name"], templates=cfg["templates"], class_names=cfg["class_names"],
+                  class_embeddings=torch.tensor(cfg["class_embeddings"]))
+    for mask in (0o022, 0o077):
+        old = os.umask(mask)
+        try:
+            out = save_checkpoint(tmp_path / f"ck{mask:o}", model, **common)
+        finally:
+            os.umask(old)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+        for name in ("model.safetensors", "config.json"):
+            assert stat.S_IMODE((out / name).stat().st_mode) == 0o666 & ~mask, name

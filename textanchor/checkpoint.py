@@ -60,6 +60,12 @@ def save_checkpoint(folder: str | Path, model: AnchoredModel, *, anchor_name: st
             json.dump(config, f, indent=1)
             f.flush()
             os.fsync(f.fileno())
+        # mkdtemp makes the folder 0700 (and safetensors its file 0600): give them the modes a
+        # plain mkdir and open would, so a checkpoint is as readable as anything else its owner saves.
+        mask = _umask()
+        os.chmod(tmp, 0o777 & ~mask)
+        for name in (WEIGHTS, CONFIG):
+            os.chmod(tmp / name, 0o666 & ~mask)
         old = folder.with_name(f".{folder.name}.old")
         if old.exists():
             shutil.rmtree(old)
@@ -71,6 +77,18 @@ def save_checkpoint(folder: str | Path, model: AnchoredModel, *, anchor_name: st
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask sets it, racing other threads):
+    Linux's /proc/self/status, else the common 022."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def read_config(folder: str | Path) -> dict:
