@@ -132,3 +132,24 @@ def test_unsigned_and_signed_integer_arrays():
     np.testing.assert_allclose(to_mono(u8), [0, 0, 127 / 128, -1], atol=1e-6)
     np.testing.assert_allclose(to_mono(np.array([-32768, 16384], np.int16)), [-1, 0.5])
     np.testing.assert_allclose(to_mono(np.array([[-2 ** 31, 0]], np.int32)), [-0.5])
+
+
+def test_stereo_channels_in_opposite_polarity_are_not_silence(tmp_path):
+    """A recorder with one channel wired inverted: the average of the channels is silence, so the
+    word was refused as "No speech heard". The loudest channel is taken instead; ordinary stereo
+    (the same sound, or two unrelated ones) is still averaged."""
+    from conftest import spoken_word
+    from textanchor.demo.inputs import load_recording
+
+    word = spoken_word("seven", 16000)
+    rng = np.random.default_rng(0)
+    inverted = np.stack([word, -0.8 * word], 1)
+    np.testing.assert_allclose(to_mono(inverted), word, atol=1e-6)  # channel 0 is the louder
+    same = np.stack([word, 0.5 * word], 1)
+    np.testing.assert_allclose(to_mono(same), 0.75 * word, atol=1e-6)
+    other = np.stack([word, rng.normal(0, word.std(), len(word)).astype(np.float32)], 1)
+    np.testing.assert_allclose(to_mono(other), other.mean(1), atol=1e-6)
+
+    sf.write(tmp_path / "inverted.wav", inverted, 16000)
+    heard, sr = load_recording(str(tmp_path / "inverted.wav"))
+    assert sr == 16000 and np.abs(heard).max() > 0.1

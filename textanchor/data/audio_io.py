@@ -32,7 +32,8 @@ class EmptyAudio(DataError):
 
 
 def to_mono(wave: np.ndarray) -> np.ndarray:
-    """Average the channels of a wave into one float32 channel.
+    """Average the channels of a wave into one float32 channel (the loudest channel alone when
+    the channels cancel in the average: opposite polarity).
 
     Integer input (e.g. int16 from a microphone) is scaled to [-1, 1) by its dtype's range, so
     callers never have to know which format a recorder produced; unsigned integers (8-bit WAV's
@@ -53,7 +54,15 @@ def to_mono(wave: np.ndarray) -> np.ndarray:
     elif wave.dtype == np.bool_:
         raise ValueError("expected audio samples, got a boolean array")
     if wave.ndim == 2:
-        wave = wave.mean(axis=1)  # (T, C) -> (T,)
+        mix = wave.mean(axis=1)  # (T, C) -> (T,)
+        power = (wave.astype(np.float64) ** 2).mean(0)  # (C,)
+        # Channels in opposite polarity (one microphone wired inverted, a "wide" effect) cancel in
+        # the mix: a word heard on both reads as silence. Correlated channels mix at their own
+        # power and unrelated ones at half of it, so a mix 10 dB under them can only be that:
+        # the loudest channel alone is then the recording.
+        if wave.shape[1] > 1 and np.mean(mix.astype(np.float64) ** 2) < 0.1 * power.mean():
+            mix = wave[:, int(power.argmax())]
+        wave = mix
     elif wave.ndim != 1:
         raise ValueError(f"expected a (T,) or (T, C) wave, got shape {wave.shape}")
     return np.ascontiguousarray(wave, dtype=np.float32)
