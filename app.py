@@ -78,7 +78,7 @@ from textanchor.demo.policy import Limits  # noqa: E402
 from textanchor.demo.result_slots import EMPTY_STATUS, clear_outputs, search_outputs  # noqa: E402
 from textanchor.demo.service import MAX_K, DemoService  # noqa: E402
 from textanchor.demo.static_files import serve_static  # noqa: E402
-from textanchor.demo.trainer import gpu, recipe_from_form  # noqa: E402
+from textanchor.demo.trainer import TrainDataChoices, gpu, recipe_from_form  # noqa: E402
 from textanchor.modalities import MODALITIES, create_modality  # noqa: E402
 
 # Modalities whose Search inputs come from `Modality.query_component` (a plugin's); the digits'
@@ -309,7 +309,7 @@ def build_demo(service: DemoService, search_concurrency: int = 8) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column():
                         # The data sets for the visitor's kind of model (follow_model), and every plugin's.
-                        data = gr.CheckboxGroup(view.train_choices, value=view.train_default, label="Training data")
+                        data = TrainDataChoices(view.train_choices, value=view.train_default, label="Training data")
                         manifest = FileInput(label="…or a CSV manifest (path,text; files on the server)",
                                            file_types=[".csv"], type="filepath", height=120, what="manifest")
                         with gr.Row():

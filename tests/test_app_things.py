@@ -3,6 +3,8 @@ model by default, the digits one a click away, each visitor's choice their own, 
 answered by the chosen model's own branch (through `gradio_client`, two sessions at once)."""
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,21 @@ def test_an_api_client_trains_on_the_picked_models_data(app_url):
     progress = c.submit(*args, api_name="/train").result(timeout=300)[0]
     assert "finished" in progress, progress
     c.predict(api_name="/follow_model")  # the page's own follow-up still works for API clients
+
+
+def test_an_api_client_may_train_on_any_data_the_server_offers(app_url):
+    """A new model may be trained on any offered data, whichever model the session shows: a things
+    session's /train with the digits data trains (Gradio used to answer "not in the list of
+    choices"), the API schema lists every choice, and an unknown one is refused in words."""
+    c = _client(app_url)
+    digits = "Handwritten digits (scikit-learn 8x8, offline)"
+    args = (None, "image_cnn", "audio_cnn", "mlp", "mse_infonce", 1, 64, 3e-3, "all-MiniLM-L6-v2", "{}", "", False)
+    enum = c.view_api(return_format="dict", print_info=False)["named_endpoints"]["/train"]["parameters"][0]
+    assert digits in json.dumps(enum), enum
+    progress = c.predict(["nope"], *args, api_name="/train")[0]
+    assert "Unknown data choice 'nope'; this server offers:" in progress and digits in progress, progress
+    progress = c.submit([digits], *args, api_name="/train").result(timeout=300)[0]
+    assert "finished" in progress, progress
 
 
 def test_each_input_goes_to_the_things_branch_for_it(app_url):

@@ -17,6 +17,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gradio as gr
+
 from ..config import DataSpec, ModalityRecipe, TrainConfig
 from ..model import BranchConfig
 from .inputs import InputError
@@ -65,6 +67,24 @@ def _check_folder_data(choice: str, name: str, data_root) -> None:
                          f"Choices that work without them: {', '.join(OFFLINE_CHOICES)}; or upload a CSV manifest. "
                          "The operator provides the data folder (app.py --data DIR or TEXTANCHOR_DATA, holding "
                          f"{name}/).") from None
+
+
+class TrainDataChoices(gr.CheckboxGroup):
+    """The Train tab's data checkboxes. The page shows the choices of the visitor's kind of model,
+    but a new model may be trained on any data the server offers: Gradio checked a call against
+    the session's copy of the checkboxes ("Value: ... is not in the list of choices"), which an API
+    client that trained things data after picking the digits model could not know. Here every
+    `data_choices()` key passes, and the API schema lists them all; `recipe_from_form` refuses
+    anything else in words."""
+
+    def preprocess(self, payload):
+        return list(payload or [])
+
+    def api_info(self) -> dict:
+        return {**super().api_info(), "items": {"enum": list(data_choices()), "type": "string"}}
+
+    def get_block_name(self) -> str:
+        return "checkboxgroup"  # the browser renders it with the CheckboxGroup's own front end
 
 
 def data_choices(modalities=None) -> dict[str, tuple[str, str, dict]]:
@@ -150,7 +170,8 @@ def recipe_from_form(data: list[str], manifest: str | None = None, image_encoder
     choices = data_choices()
     for choice in data or []:
         if choice not in choices:
-            raise InputError(f"Unknown data choice {choice!r}.")
+            raise InputError(f"Unknown data choice {choice!r}; this server offers: "
+                             f"{', '.join(map(repr, choices))}.")
         modality, name, options = choices[choice]
         specs.setdefault(modality, []).append(DataSpec(name, dict(options)))
         if name in FOLDER_DATA:
