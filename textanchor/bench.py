@@ -81,11 +81,20 @@ def _nested(name: str, options: dict, wanted: str) -> list[dict]:
     return found
 
 
+def _branch_rate(modality: str, recipe) -> int | None:
+    """The rate (Hz) a recipe's branch reads: its preprocess's, else its modality's default (None
+    for pictures), so a speech branch at 16 kHz beside the 8 kHz audio one gets its own."""
+    from .modalities import MODALITIES
+
+    cfg = MODALITIES.get(modality).Config(**recipe.branch.preprocess)
+    return getattr(cfg, "sample_rate", None)
+
+
 def _load(plan: BenchPlan, cfg: TrainConfig, audio_holdout: dict | None = None, mnist_limit=None) -> tuple[dict, dict]:
     """(train_sets, eval_sets) for a recipe, loaded once per configuration."""
     train_sets, eval_sets = {}, {}
     for m, r in cfg.modalities.items():
-        sr = r.branch.preprocess.get("sample_rate", 8000) if m == "audio" else None
+        sr = _branch_rate(m, r)
         specs = [copy.deepcopy(s) for s in r.data]
         evals = [copy.deepcopy(s) for s in (r.eval_data if r.eval_data is not None else r.data)]
         for s in specs + evals:

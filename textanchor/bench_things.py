@@ -57,7 +57,7 @@ def _sets(cfg: TrainConfig, sample_rates: dict) -> tuple[dict, dict]:
 
 def _rates(emb) -> dict:
     """{modality: the sample rate its branch reads (None for pictures)} of a loaded Embedder."""
-    return {m: getattr(emb.branch(m).modality.cfg, "sample_rate", None) for m in emb.modalities}
+    return {m: emb.sample_rate(m) for m in emb.modalities}
 
 
 def _shipped(emb, eval_sets: dict, log) -> dict:

@@ -95,7 +95,7 @@ def _eval_sets(a, embedder) -> dict:
                                                                 "e.g. --data DATA --dataset quickdraw --dataset esc50)"
                                                                 if a.data else ""))
     by_mod: dict[str, list] = {}
-    audio_rate = embedder.branch("audio").modality.cfg.sample_rate if "audio" in embedder.modalities else None
+    audio_rate = embedder.sample_rate("audio") if "audio" in embedder.modalities else None
     for name, opts in specs:
         if a.download and name in DOWNLOADABLE:
             opts["download"] = True

@@ -90,7 +90,7 @@ def sample_rate_for(name: str, embedder, default: int | None) -> int | None:
         return default
     if m not in embedder.modalities:
         return None
-    return getattr(embedder.branch(m).modality.cfg, "sample_rate", None)
+    return embedder.sample_rate(m)
 
 
 def recipes_from_datasets(specs: list[tuple[str, dict]], cfg) -> dict:

@@ -50,7 +50,7 @@ def list_corpus(source, embedder) -> dict[str, FileDataset]:
         paths, labels, names, mods = scan_manifest(source, modalities=embedder.modalities)
     else:
         raise DataError(f"nothing to embed at {source}: give a folder or a path,text manifest")
-    out = {m: FileDataset(paths[mods == m], labels[mods == m], names, embedder.branch(m).modality)
+    out = {m: FileDataset(paths[mods == m], labels[mods == m], names, embedder.inputs(m))
            for m in embedder.modalities if (mods == m).any()}
     if not out:
         raise DataError(f"{source} holds no files the checkpoint reads ({', '.join(embedder.modalities)})")

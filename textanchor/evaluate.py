@@ -7,6 +7,7 @@ import torch
 
 from .data.base import ItemSet
 from .data.combine import pooled_classes, relabel
+from .fusion import fuse
 from .metrics import evaluation_report
 
 
@@ -30,6 +31,11 @@ def evaluate_model(model, eval_sets: dict[str, ItemSet], class_emb: torch.Tensor
             f = item_features(model.branches[m], s.items, s.sample_rate, device)
         emb[m] = embed_tensor(model, m, f, device, features=True).numpy()
         lab[m] = relabel(s, class_names)
+    # A modality other branches join (`textanchor.fusion`) is scored as it answers: the fused
+    # vectors, where its members were scored on the same items; each member keeps its own keys.
+    for m, names in getattr(model, "members", {}).items():
+        if len(names) > 1 and all(n in emb and eval_sets[n].sources == eval_sets[m].sources for n in names):
+            emb[m] = fuse([torch.from_numpy(emb[n]) for n in names]).numpy()
     # Per-class accuracies too ("{m}/zero_shot_acc/{class}"): what a class-balanced sample of the
     # held-out items (a golden test, the shipped gallery) should score is their mean, not the overall figure.
     report = evaluation_report(emb, lab, class_emb.numpy(), class_names=class_names, probes=probes, seed=seed)

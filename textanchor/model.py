@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .encoders import create_encoder
+from .fusion import joined_members
 from .modalities import Modality, create_modality
 from .projectors import create_projector
 
@@ -25,6 +26,9 @@ class BranchConfig:
     projector: str = "mlp"  # projector registry name
     projector_options: dict = field(default_factory=dict)
     preprocess: dict = field(default_factory=dict)  # the modality's Config fields
+    # Late fusion (`textanchor.fusion`): the modality this branch helps answer once trained ("" =
+    # its own). It trains as a branch of its own; loaded, it is averaged into that one's vectors.
+    joins: str = ""
 
 
 class Branch(nn.Module):
@@ -68,10 +72,12 @@ class AnchoredModel(nn.Module):
     def __init__(self, branches: dict[str, BranchConfig], anchor_dim: int):
         super().__init__()
         self.anchor_dim = anchor_dim
+        self.members = joined_members({m: c.joins for m, c in branches.items()})  # ValueError if ill-formed
         self.branches = nn.ModuleDict({m: Branch(m, c, anchor_dim) for m, c in branches.items()})
 
     @property
     def modalities(self) -> list[str]:
+        """Every branch, those that join another included (training trains each)."""
         return list(self.branches.keys())
 
     def forward(self, batch: dict[str, torch.Tensor], features: frozenset = frozenset()) -> dict[str, torch.Tensor]:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .checkpoint import load_checkpoint
+from .fusion import FusedInput, fuse
 from .modalities import modality_for_path
 
 
@@ -43,7 +44,28 @@ class Embedder:
 
     @property
     def modalities(self) -> list[str]:
-        return self.model.modalities
+        """The modalities it answers: branches that join another (`BranchConfig.joins`) are part
+        of that one's answer, not modalities of their own."""
+        return list(self.model.members)
+
+    def members(self, modality: str) -> list[str]:
+        """The branches whose vectors make `modality`'s: [modality] unless others join it."""
+        self.branch(modality)  # ValueError naming the branches it has
+        return self.model.members.get(modality, [modality])
+
+    def inputs(self, modality: str):
+        """What reads and prepares `modality`'s items: its branch's Modality, or for a fused
+        modality a `fusion.FusedInput` that prepares every member's input in one tensor."""
+        names = self.members(modality)
+        if len(names) == 1:
+            return self.branch(modality).modality
+        return FusedInput({m: self.branch(m).modality for m in names})
+
+    def sample_rate(self, modality: str) -> int | None:
+        """The rate to decode `modality`'s audio at (Hz): the highest any of its branches reads,
+        so none is given a narrower band than it trained on. None for modalities without a rate."""
+        rates = [getattr(self.branch(m).modality.cfg, "sample_rate", None) for m in self.members(modality)]
+        return max((r for r in rates if r), default=None)
 
     @property
     def unseen(self) -> dict[str, frozenset]:
@@ -72,7 +94,7 @@ class Embedder:
         """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor."""
         if modality == "text":
             return self.anchor.encode(list(items)).numpy()
-        prepare = self.branch(modality).modality.prepare
+        prepare = self.inputs(modality).prepare
         out = [self.embed_prepared(modality, prepare(items[s: s + batch_size], sample_rate))
                for s in range(0, len(items), batch_size)]
         if not out:
@@ -81,8 +103,13 @@ class Embedder:
 
     @torch.no_grad()
     def embed_prepared(self, modality: str, x: torch.Tensor) -> torch.Tensor:
-        """A prepared batch (B, *input_shape) (`Modality.prepare`) -> (B, A) unit vectors on the CPU."""
-        return torch.nn.functional.normalize(self.branch(modality)(x.to(self.device)), dim=-1).cpu()
+        """A prepared batch (B, *input_shape) (`inputs(modality).prepare`) -> (B, A) unit vectors
+        on the CPU; a fused modality's is the normalised mean of its members' (`fusion.fuse`)."""
+        x = x.to(self.device)
+        inp = self.inputs(modality)
+        if not isinstance(inp, FusedInput):
+            return torch.nn.functional.normalize(self.branch(modality)(x), dim=-1).cpu()
+        return fuse([self.branch(m)(part) for m, part in inp.unpack(x).items()]).cpu()
 
     def modality_of_file(self, path: str | Path) -> str:
         """The checkpoint's modality that reads this file's extension (the registry's one rule,
@@ -101,8 +128,8 @@ class Embedder:
         vecs = np.zeros((len(paths), self.dim), np.float32)
         for m in set(mods):
             idx = [i for i, mm in enumerate(mods) if mm == m]
-            br = self.branch(m)
-            vecs[idx] = self.embed(m, [br.modality.read_file(str(paths[i])) for i in idx])
+            inp = self.inputs(m)  # a fused modality reads at its highest member rate
+            vecs[idx] = self.embed(m, [inp.read_file(str(paths[i])) for i in idx])
         return vecs, mods
 
     def embed_query_file(self, path: str | Path, modality: str | None = None) -> np.ndarray:

@@ -132,7 +132,7 @@ def embed_video_file(embedder, path, n_frames: int = 8, fusion: str = "mean") ->
     Raises:
         DataError: the file cannot be decoded (the message is user-facing).
     """
-    sr = embedder.branch("audio").modality.cfg.sample_rate if "audio" in embedder.modalities else None
+    sr = embedder.sample_rate("audio") if "audio" in embedder.modalities else None
     video = decode_video(path, n_frames=n_frames, sample_rate=sr, audio=sr is not None)
     return embed_videos(embedder, [video], fusion), video
 

@@ -28,7 +28,7 @@ def section_real_voices(plan, checkpoint: Path, log) -> dict:
     from .vad import no_speech_examples, speech_span
 
     emb = Embedder.from_checkpoint(checkpoint)
-    sr = emb.branch("audio").modality.cfg.sample_rate
+    sr = emb.sample_rate("audio")
     names = list(emb.class_names)
     rows = {}
     sets = [("speech_digits_test", "speech_digits", {}), ("fsdd_test", "fsdd", {})]

@@ -342,9 +342,8 @@ def open_gallery(embedder, data_dir=None, cache_dir=None, download: bool = True,
     cache_dir = Path(cache_dir or default_cache_dir())
     mods = list(embedder.modalities)
     if sources is None:
-        sr = getattr(embedder.branch("audio").modality.cfg, "sample_rate", 8000) if "audio" in mods else 8000
-        rates = {m: embedder.branch(m).modality.cfg.sample_rate for m in mods
-                 if hasattr(embedder.branch(m).modality.cfg, "sample_rate")}
+        sr = (embedder.sample_rate("audio") if "audio" in mods else None) or 8000
+        rates = {m: embedder.sample_rate(m) for m in mods if embedder.sample_rate(m)}
         sources = choose_sources(mods, data_dir, cache_dir, download, sr, recipe=embedder.config.get("recipe"),
                                  rates=rates)
     folder = cache_dir / "galleries" / gallery_key(embedder.path, sources)
