@@ -131,7 +131,7 @@ def test_unsigned_and_signed_integer_arrays():
     u8 = np.array([128, 128, 255, 0], np.uint8)  # 8-bit WAV samples: 128 is silence
     np.testing.assert_allclose(to_mono(u8), [0, 0, 127 / 128, -1], atol=1e-6)
     np.testing.assert_allclose(to_mono(np.array([-32768, 16384], np.int16)), [-1, 0.5])
-    np.testing.assert_allclose(to_mono(np.array([[-2 ** 31, 0]], np.int32)), [-0.5])
+    np.testing.assert_allclose(to_mono(np.array([[-2 ** 31, 0]] * 3, np.int32)), [-0.5] * 3)  # (T, C)
 
 
 def test_stereo_channels_in_opposite_polarity_are_not_silence(tmp_path):
@@ -153,3 +153,20 @@ def test_stereo_channels_in_opposite_polarity_are_not_silence(tmp_path):
     sf.write(tmp_path / "inverted.wav", inverted, 16000)
     heard, sr = load_recording(str(tmp_path / "inverted.wav"))
     assert sr == 16000 and np.abs(heard).max() > 0.1
+
+
+def test_channels_first_arrays_are_read_as_channels():
+    """A (C, T) array (torchaudio's layout) was averaged over its samples into a few values and
+    answered confidently wrong; the shorter axis is the channels."""
+    from conftest import spoken_word
+
+    word = spoken_word("three", 8000)
+    np.testing.assert_allclose(to_mono(word[None]), word, atol=1e-6)  # (1, T)
+    stereo = np.stack([word, 0.5 * word])  # (2, T)
+    np.testing.assert_allclose(to_mono(stereo), to_mono(stereo.T), atol=1e-6)
+    np.testing.assert_allclose(to_mono(np.stack([word, -word])), word, atol=1e-6)  # and opposite polarity
+
+
+def test_resampling_no_samples_gives_no_samples():
+    assert resample(np.zeros(0, np.float32), 8000, 16000).shape == (0,)
+    assert resample(np.zeros((0, 2), np.float32), 44100, 16000).shape == (0, 2)

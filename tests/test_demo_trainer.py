@@ -192,3 +192,13 @@ def test_a_run_yields_the_cpu_to_searches(tmp_path):
         mp.setattr(train_module, "train", fake_train)
         run.start().thread.join(timeout=60)
     assert seen["nice"] == min(19, before + 7) and os.getpriority(os.PRIO_PROCESS, 0) == before
+
+
+def test_train_data_choices_take_a_bare_string_as_one_choice():
+    """An API client sending one choice as a string (not a list) meant that choice: it was read
+    letter by letter ("Unknown data choice 'H'")."""
+    from textanchor.demo.trainer import TrainDataChoices, data_choices
+
+    one = next(iter(data_choices()))
+    box = TrainDataChoices([one], value=[one], render=False)
+    assert box.preprocess(one) == [one] and box.preprocess([one]) == [one] and box.preprocess(None) == []

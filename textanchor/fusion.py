@@ -47,9 +47,9 @@ def joined_members(branch_joins: dict[str, str]) -> dict[str, list[str]]:
 class FusedInput:
     """The input side of a fused modality, shaped like a `Modality` where files are read and
     batches prepared (`read_file`, `prepare`, `input_shape`, `file_extensions`): files are read
-    by the member with the highest sample rate (so none gets a narrower band than it trained on),
-    and `prepare` packs every member's preparation (module doc); the rest is the answering
-    branch's.
+    by the member with the highest sample rate, at `read_rate` (so none gets a narrower band than
+    it trained on), and `prepare` packs every member's preparation (module doc); the rest is the
+    answering branch's.
 
     Args: modalities: {branch name: its Modality}, the answering branch first."""
 
@@ -58,11 +58,12 @@ class FusedInput:
         self.primary = next(iter(self.modalities.values()))
         rate = lambda mod: getattr(getattr(mod, "cfg", None), "sample_rate", None) or 0  # noqa: E731
         self.reader = max(self.modalities.values(), key=rate)  # the first of the highest rate
-        self.sample_rate = rate(self.reader) or None
+        self.read_rate = rate(self.reader) or None  # what read_file gives: pass it to prepare
         self.shapes = {m: tuple(mod.input_shape()) for m, mod in self.modalities.items()}
+        self.size = sum(math.prod(s) for s in self.shapes.values())
 
     def read_file(self, path):
-        """One file decoded as `prepare` takes it without a rate (at `sample_rate`)."""
+        """One file decoded at `read_rate` (give that rate to `prepare`)."""
         return self.reader.read_file(path)
 
     def __getattr__(self, name):  # read_file, file_extensions, cfg, render...: the answering branch's
@@ -71,17 +72,24 @@ class FusedInput:
         return getattr(self.__dict__["primary"], name)
 
     def input_shape(self) -> tuple[int]:
-        return (sum(math.prod(s) for s in self.shapes.values()),)
+        return (self.size,)
 
     def prepare(self, items: list, sample_rate: int | None = None) -> torch.Tensor:
-        """Decoded items at `sample_rate` (None: `self.sample_rate`, as `read_file` gives them) ->
-        (B, sum of member sizes) packed batch; each member resamples and crops them as it does alone."""
-        sample_rate = sample_rate or self.sample_rate
-        parts = [mod.prepare(items, sample_rate).reshape(len(items), -1) for mod in self.modalities.values()]
+        """Decoded items at `sample_rate` (None: the answering branch's rate, as with that branch
+        alone) -> (B, sum of member sizes) packed batch; each member resamples and crops them as
+        it does alone."""
+        sample_rate = sample_rate or getattr(getattr(self.primary, "cfg", None), "sample_rate", None)
+        parts = [mod.prepare(items, sample_rate).reshape(len(items), math.prod(shape))
+                 for mod, shape in zip(self.modalities.values(), self.shapes.values())]
         return torch.cat(parts, dim=1)
 
     def unpack(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, packed) -> {branch name: (B, *its input shape)}."""
+        """(B, packed) -> {branch name: (B, *its input shape)}.
+
+        Raises: ValueError: x is not a packed batch (one branch's own preparation, say)."""
+        if x.ndim != 2 or x.shape[1] != self.size:
+            raise ValueError(f"expected a packed batch of shape (B, {self.size}) from Embedder.inputs(...).prepare "
+                             f"(this modality is answered by {len(self.shapes)} branches), got {tuple(x.shape)}")
         out, at = {}, 0
         for m, shape in self.shapes.items():
             n = math.prod(shape)

@@ -128,8 +128,8 @@ class Embedder:
         vecs = np.zeros((len(paths), self.dim), np.float32)
         for m in set(mods):
             idx = [i for i, mm in enumerate(mods) if mm == m]
-            inp = self.inputs(m)  # a fused modality reads at its highest member rate
-            vecs[idx] = self.embed(m, [inp.read_file(str(paths[i])) for i in idx])
+            inp = self.inputs(m)  # a fused modality reads at its highest member rate (read_rate)
+            vecs[idx] = self.embed(m, [inp.read_file(str(paths[i])) for i in idx], getattr(inp, "read_rate", None))
         return vecs, mods
 
     def embed_query_file(self, path: str | Path, modality: str | None = None) -> np.ndarray:

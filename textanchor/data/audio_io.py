@@ -40,7 +40,8 @@ def to_mono(wave: np.ndarray) -> np.ndarray:
     uint8) lose their mid-scale offset first, or a silent 8-bit recording would read as +1 DC.
 
     Args:
-        wave: (T,) or channels-last (T, C) samples, float or integer.
+        wave: (T,), (T, C) or (C, T) samples, float or integer; the shorter axis of a 2-D array
+            is taken as the channels.
 
     Returns:
         (T,) float32.
@@ -54,6 +55,11 @@ def to_mono(wave: np.ndarray) -> np.ndarray:
     elif wave.dtype == np.bool_:
         raise ValueError("expected audio samples, got a boolean array")
     if wave.ndim == 2:
+        if wave.shape[0] < wave.shape[1]:
+            # Channels first ((C, T): torchaudio's and librosa's layout): a recording has more
+            # samples than channels, so the shorter axis is the channels. Averaging the long axis
+            # gave a few samples and a confident wrong answer.
+            wave = wave.T
         mix = wave.mean(axis=1)  # (T, C) -> (T,)
         power = (wave.astype(np.float64) ** 2).mean(0)  # (C,)
         # Channels in opposite polarity (one microphone wired inverted, a "wide" effect) cancel in
@@ -108,6 +114,8 @@ def resample(wave: np.ndarray, sr: int, target: int) -> np.ndarray:
     """
     wave = np.asarray(wave, dtype=np.float32)
     if int(sr) == int(target):
+        return wave
+    if len(wave) == 0:  # torchaudio cannot reshape zero samples; nothing is nothing at any rate
         return wave
     import torch
 

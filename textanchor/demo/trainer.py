@@ -78,7 +78,8 @@ class TrainDataChoices(gr.CheckboxGroup):
     anything else in words."""
 
     def preprocess(self, payload):
-        return list(payload or [])
+        # one choice sent as a bare string is that choice, not its letters
+        return [payload] if isinstance(payload, str) else list(payload or [])
 
     def api_info(self) -> dict:
         return {**super().api_info(), "items": {"enum": list(data_choices()), "type": "string"}}
