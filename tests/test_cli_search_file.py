@@ -37,6 +37,14 @@ def test_search_file_refuses_no_speech_and_searches_a_word(indexed, tmp_path, ca
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("query zero-shot:") and "word.wav" in out[1]
 
+    # Two words: the note the app gives ("2 words heard; searched the clearest, ...") is printed too.
+    two = tmp_path / "two.wav"
+    sf.write(two, np.concatenate([spoken_word("three", 16000), np.zeros(8000, np.float32),
+                                  spoken_word("seven", 16000)]), 16000)
+    assert main(["search", "--index", str(idx), "--checkpoint", ck, "--file", str(two), "-k", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("query zero-shot:") and out[1].startswith("note: 2 words heard; searched the clearest")
+
 
 def _png_header(path, width: int, height: int) -> None:
     """A grey PNG that declares width x height pixels and holds one empty row: enough for a

@@ -184,7 +184,8 @@ def _search(a) -> int:
     emb = Embedder.from_checkpoint(a.checkpoint)
     text = clean_text(a.text, text_example(emb.class_names)) if a.text is not None else None
     index = load_index(a.index)  # exact or FAISS, as saved
-    q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file, a.query_modality)
+    notes: list[str] = []  # what the app's answer would say about the file (several words heard)
+    q = emb.embed("text", [text])[0] if text is not None else emb.embed_query_file(a.file, a.query_modality, notes)
     labels, probs = emb.classify(q[None])
     conf = float(probs[0].max())
     # The app's rule (demo/search.py): under UNSURE_BELOW the query is likely none of the classes.
@@ -192,6 +193,8 @@ def _search(a) -> int:
               f"model knows ({known_classes(emb.class_names)})"
               if conf < UNSURE_BELOW else "")
     print(f"query zero-shot: {emb.class_names[labels[0]]} ({conf:.2f}){unsure}")
+    for note in notes:
+        print(f"note: {note}")
     for h in index.search(q, k=a.k, modality=a.modality):
         print(f"{h.score:.3f}  {h.modality:6s} {str(h.label):10s} {h.source}")
     return 0

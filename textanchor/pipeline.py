@@ -3,6 +3,7 @@ space, plus zero-shot labels against the stored class texts. The app, the CLI, e
 and the index all embed through `Embedder`."""
 from __future__ import annotations
 
+import inspect
 import threading
 from pathlib import Path
 
@@ -132,12 +133,14 @@ class Embedder:
             vecs[idx] = self.embed(m, [inp.read_file(str(paths[i])) for i in idx], getattr(inp, "read_rate", None))
         return vecs, mods
 
-    def embed_query_file(self, path: str | Path, modality: str | None = None) -> np.ndarray:
+    def embed_query_file(self, path: str | Path, modality: str | None = None, notes: list | None = None) -> np.ndarray:
         """One query file -> (A,) vector, checked as the app checks an upload (the modality's
         `query_item`: a recording without speech, an empty or over-large file are refused).
 
         Args: modality: the branch that reads it (None: the one its extension names; a things
             model's sketch and photo branches both read .png, its sound and speech ones .wav).
+            notes: a list that gets what the answer should say about the file, as the app's
+            (a recording with several words: which one was searched).
         Raises:
             ValueError: the file does not exist, no branch reads it, or the modality refuses it
                 (the message is meant for the user).
@@ -145,7 +148,11 @@ class Embedder:
         if not Path(path).is_file():
             raise ValueError(f"{Path(path).resolve()} does not exist (or is not a file).")
         m = modality or self.modality_of_file(path)
-        item, sr = self.branch(m).modality.query_item(str(path))  # ValueError for a branch it lacks
+        mod = self.branch(m).modality  # ValueError for a branch it lacks
+        if notes is not None and "notes" in inspect.signature(mod.query_item).parameters:  # audio ones
+            item, sr = mod.query_item(str(path), notes=notes)
+        else:
+            item, sr = mod.query_item(str(path))
         return self.embed(m, [item], sr)[0]
 
     def classify(self, emb: np.ndarray, temperature: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
