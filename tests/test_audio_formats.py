@@ -165,6 +165,7 @@ def test_channels_first_arrays_are_read_as_channels():
     stereo = np.stack([word, 0.5 * word])  # (2, T)
     np.testing.assert_allclose(to_mono(stereo), to_mono(stereo.T), atol=1e-6)
     np.testing.assert_allclose(to_mono(np.stack([word, -word])), word, atol=1e-6)  # and opposite polarity
+    assert to_mono(np.zeros((0, 2), np.float32)).shape == (0,)  # no samples, no NaN warning
 
 
 def test_resampling_no_samples_gives_no_samples():

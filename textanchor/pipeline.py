@@ -92,7 +92,12 @@ class Embedder:
 
     @torch.no_grad()
     def embed(self, modality: str, items: list, sample_rate: int | None = None, batch_size: int = 256) -> np.ndarray:
-        """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor."""
+        """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor.
+
+        sample_rate: the audio items' rate in Hz. None means the answering branch's own rate
+        (`branch(modality).modality.cfg.sample_rate`: 8 kHz for the digits model), so pass the
+        rate whenever you decode audio yourself. A branch that joins another can still be
+        embedded alone by its name (research: how one member reads)."""
         if modality == "text":
             return self.anchor.encode(list(items)).numpy()
         prepare = self.inputs(modality).prepare

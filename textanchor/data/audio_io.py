@@ -55,6 +55,8 @@ def to_mono(wave: np.ndarray) -> np.ndarray:
     elif wave.dtype == np.bool_:
         raise ValueError("expected audio samples, got a boolean array")
     if wave.ndim == 2:
+        if 0 in wave.shape:  # no samples (or no channels): nothing to mix
+            return np.zeros(0, np.float32)
         if wave.shape[0] < wave.shape[1]:
             # Channels first ((C, T): torchaudio's and librosa's layout): a recording has more
             # samples than channels, so the shorter axis is the channels. Averaging the long axis
