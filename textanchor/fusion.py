@@ -66,7 +66,7 @@ class FusedInput:
         """One file decoded at `read_rate` (give that rate to `prepare`)."""
         return self.reader.read_file(path)
 
-    def __getattr__(self, name):  # read_file, file_extensions, cfg, render...: the answering branch's
+    def __getattr__(self, name):  # file_extensions, cfg, render, name...: the answering branch's
         if name.startswith("__") or "primary" not in self.__dict__:  # copying or unpickling
             raise AttributeError(name)
         return getattr(self.__dict__["primary"], name)
