@@ -3,7 +3,6 @@ space, plus zero-shot labels against the stored class texts. The app, the CLI, e
 and the index all embed through `Embedder`."""
 from __future__ import annotations
 
-import inspect
 import threading
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import torch
 
 from .checkpoint import load_checkpoint
 from .fusion import FusedInput, fuse
-from .modalities import modality_for_path
+from .modalities import modality_for_path, read_query
 
 
 class Embedder:
@@ -34,6 +33,7 @@ class Embedder:
         self.dim: int = int(config["anchor"]["dim"])
         self._anchor = anchor
         self._lock = threading.Lock()
+        self._inputs: dict = {}  # modality -> its Modality or FusedInput (`inputs`)
 
     @classmethod
     def from_checkpoint(cls, folder: str | Path, device: str = "cpu", anchor=None) -> "Embedder":
@@ -56,17 +56,20 @@ class Embedder:
 
     def inputs(self, modality: str):
         """What reads and prepares `modality`'s items: its branch's Modality, or for a fused
-        modality a `fusion.FusedInput` that prepares every member's input in one tensor."""
-        names = self.members(modality)
-        if len(names) == 1:
-            return self.branch(modality).modality
-        return FusedInput({m: self.branch(m).modality for m in names})
+        modality a `fusion.FusedInput` that prepares every member's input in one tensor (made
+        once: every embedded batch asks for it)."""
+        if modality not in self._inputs:
+            names = self.members(modality)
+            self._inputs[modality] = self.branch(modality).modality if len(names) == 1 else \
+                FusedInput({m: self.branch(m).modality for m in names})
+        return self._inputs[modality]
 
     def sample_rate(self, modality: str) -> int | None:
-        """The rate to decode `modality`'s audio at (Hz): the highest any of its branches reads,
-        so none is given a narrower band than it trained on. None for modalities without a rate."""
-        rates = [getattr(self.branch(m).modality.cfg, "sample_rate", None) for m in self.members(modality)]
-        return max((r for r in rates if r), default=None)
+        """The rate to decode `modality`'s audio at (Hz): the highest any of its branches reads
+        (`FusedInput.read_rate`), so none is given a narrower band than it trained on. None for
+        modalities without a rate."""
+        inp = self.inputs(modality)
+        return getattr(inp, "read_rate", None) or getattr(getattr(inp, "cfg", None), "sample_rate", None)
 
     @property
     def unseen(self) -> dict[str, frozenset]:
@@ -153,11 +156,7 @@ class Embedder:
         if not Path(path).is_file():
             raise ValueError(f"{Path(path).resolve()} does not exist (or is not a file).")
         m = modality or self.modality_of_file(path)
-        mod = self.branch(m).modality  # ValueError for a branch it lacks
-        if notes is not None and "notes" in inspect.signature(mod.query_item).parameters:  # audio ones
-            item, sr = mod.query_item(str(path), notes=notes)
-        else:
-            item, sr = mod.query_item(str(path))
+        item, sr = read_query(self.branch(m).modality, str(path), notes)  # ValueError for a branch it lacks
         return self.embed(m, [item], sr)[0]
 
     def classify(self, emb: np.ndarray, temperature: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -311,15 +311,13 @@ class DemoService:
         """A plugin modality's query: an uploaded file (Gradio's upload folder, or a folder the
         policy allows) read by the modality; a bad one is an InputError. An audio modality adds
         what the answer should say about the recording to `notes` (several words heard)."""
-        from ..modalities.audio import AudioModality
+        from ..modalities import read_query
 
         path = value.get("path") if isinstance(value, dict) else value
         if isinstance(path, (str, Path)) and str(path).strip():
             self.policy_for(session).check(path, f"{modality.name} file")
         try:
-            if isinstance(modality, AudioModality):
-                return modality.query_item(value, notes=notes)
-            return modality.query_item(value)
+            return read_query(modality, value, notes)
         except InputError:
             raise
         except (ValueError, OSError) as e:

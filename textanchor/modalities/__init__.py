@@ -8,4 +8,4 @@ subclasses `Modality` and registers it with `@MODALITIES.register(name)`: it is 
 first lookup, with no import to add here. Another installed package adds one through the
 `textanchor.modalities` entry point group (docs/new-modality.md walks through both).
 """
-from .base import MODALITIES, Modality, create_modality, modality_for_path  # noqa: F401
+from .base import MODALITIES, Modality, create_modality, modality_for_path, read_query  # noqa: F401

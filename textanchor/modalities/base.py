@@ -1,6 +1,7 @@
 """The contract every modality implements (see `textanchor.modalities`)."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,15 @@ def line_plot(series: np.ndarray, sample_rate: int | None = None, channel_names=
     fig.update_layout(title=title, xaxis_title="seconds" if sample_rate else "sample", height=260,
                       margin=dict(l=40, r=10, t=30 if title else 10, b=30))
     return fig
+
+
+def read_query(modality: Modality, value, notes: list | None = None) -> tuple[Any, int | None]:
+    """`modality.query_item(value)`, handing `notes` to modalities whose query reading fills one
+    (the audio ones: "2 words heard; ..."); others, a plugin's included, are called as they are.
+    The one rule for the app and `Embedder.embed_query_file`."""
+    if notes is not None and "notes" in inspect.signature(modality.query_item).parameters:
+        return modality.query_item(value, notes=notes)
+    return modality.query_item(value)
 
 
 def create_modality(name: str, **options: Any) -> Modality:
