@@ -7,6 +7,12 @@ voice detection, level rule). Prints accuracy and the commonest confusions for e
 the first being the baseline, with each other's error count as a ratio of the baseline's.
 
     python benchmarks/unseen_voice.py FOLDER CHECKPOINT [CHECKPOINT ...]
+    python benchmarks/unseen_voice.py LABELS.csv [--not-in OTHER.csv] CHECKPOINT [CHECKPOINT ...]
+
+A `path,label,speaker` CSV (the things data's `speech_commands/labels.csv`) gives the rows whose
+label is a digit word; `--not-in` drops the speakers listed in another such CSV (e.g.
+../shared/data/speech_digits/labels.csv, whose speakers the digits model trains or is measured on),
+so what is left are voices and microphones the digits data never had.
 
 A recording the app would refuse (no speech heard, unreadable) is counted as refused and named.
 An earlier checkpoint to compare with comes out of git, e.g. the one before the voiceless onsets:
@@ -16,6 +22,7 @@ An earlier checkpoint to compare with comes out of git, e.g. the one before the 
 from __future__ import annotations
 
 import collections
+import csv
 import glob
 import os
 import sys
@@ -42,20 +49,21 @@ def load(checkpoint: str) -> Embedder:
     return e
 
 
-def score(e: Embedder, files: list[str]) -> tuple[float, int, collections.Counter, list[str]]:
+def score(e: Embedder, files: list[str], words: list[str] | None = None) -> tuple[float, int, collections.Counter, list[str]]:
     """(accuracy over all files, errors, Counter of "said->read", refused file names) of one
-    checkpoint's Embedder; a refused recording counts as an error."""
+    checkpoint's Embedder; a refused recording counts as an error. words: each file's digit word
+    (None: from its FSDD name)."""
     modality = e.branch("audio").modality
     names = list(e.class_names)
     vecs, ys, refused = [], [], []
-    for f in files:
+    for i, f in enumerate(files):
         try:
             item, sr = modality.query_item(f)
         except (InputError, ValueError) as exc:
             refused.append(f"{os.path.basename(f)} ({str(exc)[:120]})")
             continue
         vecs.append(e.embed("audio", [item], sr))
-        ys.append(names.index(DIGIT_NAMES[int(os.path.basename(f).split("_")[0])]))
+        ys.append(names.index(words[i] if words else DIGIT_NAMES[int(os.path.basename(f).split("_")[0])]))
     y = np.array(ys, int)
     pred = e.classify(np.concatenate(vecs))[0] if vecs else np.zeros(0, int)
     conf = collections.Counter(f"{names[a]}->{names[b]}" for a, b in zip(y, pred) if a != b)
@@ -63,20 +71,43 @@ def score(e: Embedder, files: list[str]) -> tuple[float, int, collections.Counte
     return right / len(files), len(files) - right, conf, refused
 
 
+def labelled(csv_path: str, not_in: str | None) -> tuple[list[str], list[str], set[str]]:
+    """(files, digit words, speakers) of a `path,label,speaker` CSV's digit-word rows, without the
+    speakers of `not_in`."""
+    with open(csv_path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["label"] in DIGIT_NAMES]
+    if not_in:
+        with open(not_in, newline="") as f:
+            known = {r["speaker"] for r in csv.DictReader(f)}
+        rows = [r for r in rows if r["speaker"] not in known]
+    root = os.path.dirname(os.path.abspath(csv_path))
+    return [os.path.join(root, r["path"]) for r in rows], [r["label"] for r in rows], {r["speaker"] for r in rows}
+
+
 def main(argv: list[str]) -> None:
     if len(argv) < 2:
         sys.exit(__doc__)
-    files = sorted(f for f in glob.glob(os.path.join(argv[0], "**", "[0-9]_*.wav"), recursive=True)
-                   if os.path.isfile(f))
-    if not os.path.isdir(argv[0]):
-        sys.exit(f"no folder {argv[0]}")
-    if not files:
-        sys.exit(f"no {{digit}}_{{speaker}}_{{index}}.wav recordings under {argv[0]}")
-    speakers = sorted({os.path.basename(f).split("_")[1] for f in files})
-    print(f"{len(files)} recordings of {', '.join(speakers)}")
+    words, not_in = None, None
+    if "--not-in" in argv:
+        i = argv.index("--not-in")
+        not_in, argv = argv[i + 1], argv[:i] + argv[i + 2:]
+    if argv[0].endswith(".csv") and os.path.isfile(argv[0]):
+        files, words, speakers = labelled(argv[0], not_in)
+        if not files:
+            sys.exit(f"no digit words left in {argv[0]}")
+        print(f"{len(files)} recordings of {len(speakers)} speakers")
+    else:
+        files = sorted(f for f in glob.glob(os.path.join(argv[0], "**", "[0-9]_*.wav"), recursive=True)
+                       if os.path.isfile(f))
+        if not os.path.isdir(argv[0]):
+            sys.exit(f"no folder {argv[0]}")
+        if not files:
+            sys.exit(f"no {{digit}}_{{speaker}}_{{index}}.wav recordings under {argv[0]}")
+        speakers = sorted({os.path.basename(f).split("_")[1] for f in files})
+        print(f"{len(files)} recordings of {', '.join(speakers)}")
     embedders = [load(ck) for ck in argv[1:]]  # every checkpoint checked before any scoring
     for k, (ck, e) in enumerate(zip(argv[1:], embedders)):
-        acc, errors, conf, refused = score(e, files)
+        acc, errors, conf, refused = score(e, files, words)
         if k == 0:
             base, ratio = errors, "the baseline"
         else:
