@@ -102,6 +102,15 @@ def test_example_inputs_read_as_their_digit(shipped, path):
     assert shipped.class_names[label[0]] == asset_word(path), f"{path.name} read as {shipped.class_names[label[0]]}"
 
 
+@pytest.mark.parametrize("modality,item", [("audio", np.zeros(0, np.float32)), ("audio", np.full(8000, np.nan, np.float32)),
+                                           ("audio", np.r_[np.zeros(99), np.inf].astype(np.float32)),
+                                           ("image", np.zeros((0, 28), np.float32)), ("image", np.full((28, 28), np.nan))])
+def test_embed_refuses_empty_or_non_finite_items_in_words(shipped, modality, item):
+    # Before, each of these read as a confident "two"; an API user gets the reason instead.
+    with pytest.raises(ValueError, match=r"item 1 (is empty|holds NaN or infinite values)"):
+        shipped.embed(modality, [np.zeros(8000, np.float32) if modality == "audio" else np.zeros((28, 28), np.float32), item])
+
+
 @pytest.mark.parametrize("modality", ["image", "audio"])
 def test_golden_sample_reaches_the_recorded_accuracy(shipped, recorded, modality):
     rows = golden_rows(modality)

@@ -100,9 +100,14 @@ class Embedder:
         sample_rate: the audio items' rate in Hz. None means the answering branch's own rate
         (`branch(modality).modality.cfg.sample_rate`: 8 kHz for the digits model), so pass the
         rate whenever you decode audio yourself. A branch that joins another can still be
-        embedded alone by its name (research: how one member reads)."""
+        embedded alone by its name (research: how one member reads).
+
+        Raises: ValueError: an array item holds no samples or pixels, or a NaN or infinite value
+        (the network would turn it into a confident answer; the app and CLI refuse such files
+        before they get here)."""
         if modality == "text":
             return self.anchor.encode(list(items)).numpy()
+        check_items(items)
         prepare = self.inputs(modality).prepare
         out = [self.embed_prepared(modality, prepare(items[s: s + batch_size], sample_rate))
                for s in range(0, len(items), batch_size)]
@@ -167,3 +172,17 @@ class Embedder:
         p = np.exp(z - z.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         return sims.argmax(1), p
+
+
+def check_items(items: list) -> None:
+    """ValueError naming the first array item (numpy or torch) that is empty or not finite;
+    other items (PIL images, paths a modality reads) pass unchecked."""
+    for i, item in enumerate(items):
+        if isinstance(item, torch.Tensor):
+            item = item.detach().cpu().numpy()
+        if not isinstance(item, np.ndarray):
+            continue
+        if item.size == 0:
+            raise ValueError(f"item {i} is empty (shape {item.shape}): nothing to embed")
+        if np.issubdtype(item.dtype, np.number) and not np.isfinite(item).all():
+            raise ValueError(f"item {i} holds NaN or infinite values: nothing can be read from them")
