@@ -111,6 +111,16 @@ def test_embed_refuses_empty_or_non_finite_items_in_words(shipped, modality, ite
         shipped.embed(modality, [np.zeros(8000, np.float32) if modality == "audio" else np.zeros((28, 28), np.float32), item])
 
 
+def test_embed_refuses_a_bare_wave_and_impossible_rates_in_words(shipped):
+    wave = np.zeros(8000, np.float32)
+    with pytest.raises(ValueError, match="item 0 is a single number: embed takes a list"):
+        shipped.embed("audio", wave, 8000)
+    for rate in (0, -5, 16000.5, "16k", float("nan"), True):
+        with pytest.raises(ValueError, match="sample_rate must be a positive whole number of Hz"):
+            shipped.embed("audio", [wave], rate)
+    assert np.allclose(shipped.embed("audio", [wave], 8000.0), shipped.embed("audio", [wave], np.int64(8000)))
+
+
 @pytest.mark.parametrize("modality", ["image", "audio"])
 def test_golden_sample_reaches_the_recorded_accuracy(shipped, recorded, modality):
     rows = golden_rows(modality)

@@ -102,12 +102,14 @@ class Embedder:
         rate whenever you decode audio yourself. A branch that joins another can still be
         embedded alone by its name (research: how one member reads).
 
-        Raises: ValueError: an array item holds no samples or pixels, or a NaN or infinite value
-        (the network would turn it into a confident answer; the app and CLI refuse such files
-        before they get here)."""
+        Raises: ValueError: an item is a single number (a bare wave passed instead of a list of
+        waves), an array item holds no samples or pixels, or a NaN or infinite value (the network
+        would turn it into a confident answer; the app and CLI refuse such files before they get
+        here); `sample_rate` is not a positive whole number of Hz."""
         if modality == "text":
             return self.anchor.encode(list(items)).numpy()
         check_items(items)
+        sample_rate = check_rate(sample_rate)
         prepare = self.inputs(modality).prepare
         out = [self.embed_prepared(modality, prepare(items[s: s + batch_size], sample_rate))
                for s in range(0, len(items), batch_size)]
@@ -175,9 +177,12 @@ class Embedder:
 
 
 def check_items(items: list) -> None:
-    """ValueError naming the first array item (numpy or torch) that is empty or not finite;
-    other items (PIL images, paths a modality reads) pass unchecked."""
+    """ValueError naming the first item that is a bare number, or an array (numpy or torch) that
+    is empty or not finite; other items (PIL images, paths a modality reads) pass unchecked."""
     for i, item in enumerate(items):
+        if isinstance(item, (int, float, np.number)):
+            raise ValueError(f"item {i} is a single number: embed takes a list of items, "
+                             "e.g. embed(\"audio\", [wave], sample_rate), not one bare wave")
         if isinstance(item, torch.Tensor):
             item = item.detach().cpu().numpy()
         if not isinstance(item, np.ndarray):
@@ -186,3 +191,17 @@ def check_items(items: list) -> None:
             raise ValueError(f"item {i} is empty (shape {item.shape}): nothing to embed")
         if np.issubdtype(item.dtype, np.number) and not np.isfinite(item).all():
             raise ValueError(f"item {i} holds NaN or infinite values: nothing can be read from them")
+
+
+def check_rate(sample_rate) -> int | None:
+    """`sample_rate` as an int (None stays None). Raises ValueError: not a positive whole number
+    of Hz (0, -5, 16000.5, "16k"), which would otherwise read the wave at a wrong speed."""
+    if sample_rate is None:
+        return None
+    try:
+        ok = float(sample_rate) == int(sample_rate) and int(sample_rate) > 0
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or isinstance(sample_rate, bool):
+        raise ValueError(f"sample_rate must be a positive whole number of Hz, e.g. 16000; got {sample_rate!r}")
+    return int(sample_rate)
