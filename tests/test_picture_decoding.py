@@ -60,7 +60,7 @@ def test_unreadable_input_names_the_file_or_the_upload(tmp_path):
     for source in (str(bad), bad):
         with pytest.raises(NoDigitError, match=r"^Could not read notes\.png as a picture \("):
             load_picture(source)
-    with pytest.raises(NoDigitError, match=r"^Could not read the upload as a picture \(.*\); use a PNG or JPEG\.$"):
+    with pytest.raises(NoDigitError, match=r"^Could not read the upload as a picture \(.*\); use a PNG, JPEG, WebP, BMP or GIF file\.$"):
         load_picture(io.BytesIO(b"not a picture"))
 
 

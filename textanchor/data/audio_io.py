@@ -258,7 +258,9 @@ def _decode_av(path: Path, max_seconds: float | None) -> tuple[np.ndarray, int]:
 
 
 def _not_audio(path: Path, exc: Exception) -> DataError:
-    return DataError(f"cannot decode {path} as audio ({str(exc)[:120]}); accepted: {ACCEPTED_FORMATS}")
+    # PyAV's errors read "[Errno 1094995529] Invalid data found ...: '<path>'": keep the words.
+    why = getattr(exc, "strerror", None) or str(exc)
+    return DataError(f"cannot decode {path} as audio ({str(why)[:120]}); accepted: {ACCEPTED_FORMATS}")
 
 
 def read_audio(path, sample_rate: int | None = None, max_seconds: float | None = None) -> tuple[np.ndarray, int]:

@@ -84,7 +84,7 @@ def load_picture(source) -> np.ndarray:
         raise NoDigitError(f"The picture is too large ({e}). Scale it down or crop it to the digit.") from None
     except (OSError, ValueError, SyntaxError) as e:
         name = Path(str(source)).name if isinstance(source, (str, Path)) else "the upload"
-        raise NoDigitError(f"Could not read {name} as a picture ({e}); use a PNG or JPEG.") from None
+        raise NoDigitError(f"Could not read {name} as a picture ({e}); use a PNG, JPEG, WebP, BMP or GIF file.") from None
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
