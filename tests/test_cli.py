@@ -72,6 +72,30 @@ def test_train_evaluate_embed_search(toy_files, tmp_path, capsys):
     assert all(" audio " in line for line in lines[1:])
 
 
+def test_embed_leaves_out_unreadable_files_and_names_them(trained, toy_files, tmp_path, capsys):
+    ck = trained.checkpoint
+    (tmp_path / "fake.wav").write_bytes(b"not audio at all" * 20)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("hello")
+    good = [str(toy_files / "img0.png"), str(toy_files / "tone0.wav")]
+    bad = [str(tmp_path / n) for n in ("fake.wav", "empty.png", "notes.txt")]
+    idx = tmp_path / "index"
+    assert main(["embed", "--checkpoint", str(ck), "--out", str(idx), good[0], *bad, good[1]]) == 0
+    out, err = capsys.readouterr()
+    assert "2 items (image, audio)" in out and "3 files not embedded" in out
+    for b in bad:
+        assert f"not embedded: {b}: " in err
+    assert "Traceback" not in err and "Errno" not in err
+    from textanchor.index import EmbeddingIndex
+    assert [m["source"] for m in EmbeddingIndex.load(idx).metadata()] == good
+    # nothing readable: an error, and no index written
+    assert main(["embed", "--checkpoint", str(ck), "--out", str(tmp_path / "none"), *bad]) == 2
+    assert "none of the 3 files could be embedded" in capsys.readouterr().err and not (tmp_path / "none").exists()
+    # a branch the model lacks is said once
+    assert main(["embed", "--checkpoint", str(ck), "--out", str(tmp_path / "x"), "--files-modality", "video", *good]) == 2
+    assert capsys.readouterr().err.count("error:") == 1
+
+
 def test_errors_are_one_clear_line(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", str(tmp_path / "nope"), "--digits"]) == 2
     err = capsys.readouterr().err

@@ -158,17 +158,33 @@ def _embed(a) -> int:
         return _embed_corpus(a)
     emb = Embedder.from_checkpoint(a.checkpoint)
     index = EmbeddingIndex(emb.dim)
+    from .data.base import DataError
+
+    skipped = []
+    if a.files and a.files_modality:
+        emb.branch(a.files_modality)  # a branch it lacks is one error for the run, not one per file
     if a.files:
-        vecs, mods = emb.embed_files(a.files, a.files_modality)
-        index.add(vecs, [{"modality": m, "label": "", "source": str(f)} for f, m in zip(a.files, mods)])
+        # One file at a time, so a corrupt or unknown one is named and left out, not the run lost
+        # (as `embed --corpus` does); batching matters only for corpora, which take that path.
+        for f in a.files:
+            try:
+                vecs, mods = emb.embed_files([f], a.files_modality)
+            except (DataError, ValueError) as e:
+                skipped.append(f"{f}: {e}")
+                continue
+            index.add(vecs, [{"modality": mods[0], "label": "", "source": str(f)}])
+        for line in skipped:
+            print(f"not embedded: {line}", file=sys.stderr)
     if any([a.mnist, a.fsdd, a.data, a.digits, a.espeak, a.manifest, a.dataset]):
         for m, s in _eval_sets(a, emb).items():
             index.add(emb.embed(m, s.items, s.sample_rate),
                       [{"modality": m, "label": s.class_names[y], "source": src} for y, src in zip(s.labels, s.sources)])
     if len(index) == 0:
-        raise ValueError("nothing to embed: give files or a data set option")
+        raise ValueError(f"none of the {len(skipped)} files could be embedded (above)" if skipped
+                         else "nothing to embed: give files or a data set option")
     index.save(a.out)
-    print(f"{len(index)} items ({', '.join(index.modalities())}) -> {a.out}")
+    print(f"{len(index)} items ({', '.join(index.modalities())}) -> {a.out}"
+          + (f"; {len(skipped)} files not embedded (listed above)" if skipped else ""))
     return 0
 
 
