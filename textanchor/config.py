@@ -34,6 +34,9 @@ class ModalityRecipe:
     # that only this modality has, drawn when training starts and saved here in the checkpoint.
     unseen: list[str] | None = None
     unseen_share: float = 0.0
+    # Audio answered at several speeds, the unit vectors averaged (test-time augmentation by speed
+    # perturbation, e.g. [0.9, 1.0, 1.1]; `Embedder.embed`). Training ignores it. None: speed 1.
+    test_speeds: list[float] | None = None
 
 
 @dataclass
@@ -71,12 +74,25 @@ class TrainConfig:
                 lr=r.get("lr"),
                 unseen=r.get("unseen"),
                 unseen_share=r.get("unseen_share", 0.0),
+                test_speeds=_speeds(m, r.get("test_speeds")),
             )
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown training option(s) {sorted(unknown)}; known: {sorted(known)}")
         return cls(modalities=mods, **d)
+
+
+def _speeds(modality: str, speeds) -> list[float] | None:
+    """A recipe's `test_speeds`, checked: a list of factors between 0.5 and 2 (None stays None)."""
+    if speeds is None:
+        return None
+    ok = isinstance(speeds, list) and speeds and all(
+        isinstance(s, (int, float)) and not isinstance(s, bool) and 0.5 <= s <= 2 for s in speeds)
+    if not ok:
+        raise ValueError(f"{modality}: test_speeds must be a list of speed factors between 0.5 and 2, "
+                         f"e.g. [0.9, 1.0, 1.1]; got {speeds!r}")
+    return [float(s) for s in speeds]
 
 
 def list_presets() -> list[str]:

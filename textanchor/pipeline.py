@@ -100,7 +100,9 @@ class Embedder:
         sample_rate: the audio items' rate in Hz. None means the answering branch's own rate
         (`branch(modality).modality.cfg.sample_rate`: 8 kHz for the digits model), so pass the
         rate whenever you decode audio yourself. A branch that joins another can still be
-        embedded alone by its name (research: how one member reads).
+        embedded alone by its name (research: how one member reads). Where the recipe sets
+        `test_speeds`, audio is embedded at each speed and the unit vectors averaged
+        (`test_speeds`); `embed_prepared` and corpus embedding read at speed 1 only.
 
         Raises: ValueError: an item is a single number (a bare wave passed instead of a list of
         waves), an array item holds no samples or pixels, or a NaN or infinite value (the network
@@ -110,6 +112,30 @@ class Embedder:
             return self.anchor.encode(list(items)).numpy()
         check_items(items)
         sample_rate = check_rate(sample_rate)
+        speeds = self.test_speeds(modality)
+        if speeds == (1.0,):
+            return self._embed_once(modality, items, sample_rate, batch_size)
+        # Speed-perturbed copies, averaged (test-time augmentation): each item is first brought
+        # to the read rate, so every copy is one small resampling ratio (9/10, 11/10) from it.
+        from .data.audio_io import resample, to_mono
+
+        rate = self.sample_rate(modality)
+        if rate is None:
+            raise ValueError(f"the recipe sets test_speeds for {modality!r}, which has no sample rate")
+        given = sample_rate or self.branch(modality).modality.cfg.sample_rate
+        waves = [resample(to_mono(x), given, rate) for x in items]
+        z = sum(torch.nn.functional.normalize(torch.from_numpy(
+            self._embed_once(modality, waves, int(round(rate * s)), batch_size)), dim=-1) for s in speeds)
+        return torch.nn.functional.normalize(z, dim=-1).numpy()
+
+    def test_speeds(self, modality: str) -> tuple[float, ...]:
+        """The speed factors whose vectors `embed` averages for `modality` (its recipe's
+        `test_speeds`); (1.0,) when the recipe sets none. A factor 1.1 plays the wave 10% faster
+        (tempo and pitch together, as the training copies' speed perturbation does)."""
+        recipe = ((self.config.get("recipe") or {}).get("modalities") or {}).get(modality) or {}
+        return tuple(float(s) for s in recipe.get("test_speeds") or (1.0,))
+
+    def _embed_once(self, modality: str, items: list, sample_rate: int | None, batch_size: int) -> np.ndarray:
         prepare = self.inputs(modality).prepare
         out = [self.embed_prepared(modality, prepare(items[s: s + batch_size], sample_rate))
                for s in range(0, len(items), batch_size)]
