@@ -34,6 +34,7 @@ def test_embed_averages_the_speeds_the_recipe_names(trained):
     want = torch.nn.functional.normalize(sum(parts), dim=-1).numpy()
     np.testing.assert_allclose(got, want, atol=1e-5)
     assert not np.allclose(got, plain.embed("audio", waves, 16000), atol=1e-3)  # the speeds moved it
+    np.testing.assert_array_equal(tta.embed("audio", waves, 16000, speeds=(1.0,)), plain.embed("audio", waves, 16000))
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
     # int16 stereo reads as its float mono, at any given rate; no items give no vectors
     stereo = np.stack([waves[0], waves[0]], 1)

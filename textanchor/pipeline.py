@@ -94,7 +94,8 @@ class Embedder:
         return self.model.branches[modality]
 
     @torch.no_grad()
-    def embed(self, modality: str, items: list, sample_rate: int | None = None, batch_size: int = 256) -> np.ndarray:
+    def embed(self, modality: str, items: list, sample_rate: int | None = None, batch_size: int = 256,
+              speeds: tuple[float, ...] | None = None) -> np.ndarray:
         """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor.
 
         sample_rate: the audio items' rate in Hz. None means the answering branch's own rate
@@ -102,7 +103,8 @@ class Embedder:
         rate whenever you decode audio yourself. A branch that joins another can still be
         embedded alone by its name (research: how one member reads). Where the recipe sets
         `test_speeds`, audio is embedded at each speed and the unit vectors averaged
-        (`test_speeds`); `embed_prepared` and corpus embedding read at speed 1 only.
+        (`test_speeds`); `speeds` overrides them ((1.0,): speed 1 alone). `embed_prepared` and
+        corpus embedding read at speed 1 only.
 
         Raises: ValueError: an item is a single number (a bare wave passed instead of a list of
         waves), an array item holds no samples or pixels, or a NaN or infinite value (the network
@@ -112,7 +114,7 @@ class Embedder:
             return self.anchor.encode(list(items)).numpy()
         check_items(items)
         sample_rate = check_rate(sample_rate)
-        speeds = self.test_speeds(modality)
+        speeds = tuple(speeds) if speeds is not None else self.test_speeds(modality)
         if speeds == (1.0,):
             return self._embed_once(modality, items, sample_rate, batch_size)
         # Speed-perturbed copies, averaged (test-time augmentation): each item is first brought

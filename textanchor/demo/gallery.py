@@ -298,7 +298,9 @@ def build_gallery(embedder, sources: list[SourceChoice], folder: Path, progress=
         progress(f"loading {src.title}")
         s = loaded[src.modality] = load_items(src)
         progress(f"embedding {len(s)} {src.modality} items")
-        vecs = embedder.embed(src.modality, s.items, s.sample_rate)  # (N, D)
+        # Speed 1 alone: the gallery is what is searched, not what is classified, and a checkpoint's
+        # test_speeds (3 for digits) would triple the first visitor's wait (5.3 -> 17.2 s for 250 clips).
+        vecs = embedder.embed(src.modality, s.items, s.sample_rate, speeds=(1.0,))  # (N, D)
         files = _write_files(tmp, s, 0, embedder.branch(src.modality).modality)
         meta = [{"id": f"{src.modality}:{i}", "modality": src.modality, "label": s.class_names[y],
                  "source": s.sources[i], "file": files[i], **({"rate": s.sample_rate} if s.sample_rate else {})}
