@@ -131,15 +131,17 @@ def test_a_checkpoint_with_a_bad_join_is_refused_in_words(fused, tmp_path):
 
 
 def test_fused_defaults_and_mistakes_match_one_branch(fused):
-    """Without a rate, items are at the answering branch's rate, as for a model with one audio
-    branch (an 8 kHz wave read as 16 kHz answered wrong); a batch that is not packed, or no item
-    at all, is met with a message or an empty answer, not a reshape error."""
+    """Without a rate, items are at the rate `sample_rate` advertises (the highest member's, what
+    read_file decodes at: newcomers decoded at it and left the rate out); a batch that is not
+    packed, or no item at all, is met with a message or an empty answer, not a reshape error."""
     from textanchor.pipeline import Embedder
 
     res, _ = fused
     e = Embedder.from_checkpoint(res.checkpoint)
-    items = _tones(2, 11, 8000).items
-    assert np.allclose(e.embed("audio", items), e.embed("audio", items, 8000), atol=1e-6)
+    items = _tones(2, 11, 16000).items
+    assert e.sample_rate("audio") == 16000
+    assert np.allclose(e.embed("audio", items), e.embed("audio", items, 16000), atol=1e-6)
+    assert not np.allclose(e.embed("audio", items), e.embed("audio", items, 8000), atol=1e-3)
     assert e.embed("audio", []).shape == (0, e.dim)
     assert e.inputs("audio").prepare([], 8000).shape == (0, e.inputs("audio").size)
     with pytest.raises(ValueError, match=r"expected a packed batch of shape \(B, 33600\).*2 branches"):

@@ -98,9 +98,9 @@ class Embedder:
               speeds: tuple[float, ...] | None = None) -> np.ndarray:
         """Decoded items -> (N, A) float32 unit vectors. `text` items go through the anchor.
 
-        sample_rate: the audio items' rate in Hz. None means the answering branch's own rate
-        (`branch(modality).modality.cfg.sample_rate`: 8 kHz for the digits model), so pass the
-        rate whenever you decode audio yourself. A branch that joins another can still be
+        sample_rate: the audio items' rate in Hz. None means the rate the model reads
+        (`sample_rate(modality)`: 16 kHz for the digits model, what `read_file` and the app decode
+        at), so pass the rate whenever your waves are at another. A branch that joins another can still be
         embedded alone by its name (research: how one member reads). Where the recipe sets
         `test_speeds`, audio is embedded at each speed and the unit vectors averaged
         (`test_speeds`); `speeds` overrides them ((1.0,): speed 1 alone). `embed_prepared` and
@@ -113,7 +113,10 @@ class Embedder:
         if modality == "text":
             return self.anchor.encode(list(items)).numpy()
         check_items(items)
-        sample_rate = check_rate(sample_rate)
+        # None: the rate `sample_rate(modality)` advertises (a fused modality's highest member
+        # rate), not the answering branch's own: two newcomers decoded at the advertised 16 kHz,
+        # left the rate out and got 8 kHz readings (3 of 10 right).
+        sample_rate = check_rate(sample_rate) or self.sample_rate(modality)
         speeds = tuple(speeds) if speeds is not None else self.test_speeds(modality)
         if speeds == (1.0,):
             return self._embed_once(modality, items, sample_rate, batch_size)
@@ -124,8 +127,7 @@ class Embedder:
         rate = self.sample_rate(modality)
         if rate is None:
             raise ValueError(f"the recipe sets test_speeds for {modality!r}, which has no sample rate")
-        given = sample_rate or self.branch(modality).modality.cfg.sample_rate
-        waves = [resample(to_mono(x), given, rate) for x in items]
+        waves = [resample(to_mono(x), sample_rate, rate) for x in items]
         z = sum(torch.nn.functional.normalize(torch.from_numpy(
             self._embed_once(modality, waves, int(round(rate * s)), batch_size)), dim=-1) for s in speeds)
         return torch.nn.functional.normalize(z, dim=-1).numpy()
