@@ -141,6 +141,7 @@ def test_fused_defaults_and_mistakes_match_one_branch(fused):
     items = _tones(2, 11, 16000).items
     assert e.sample_rate("audio") == 16000
     assert np.allclose(e.embed("audio", items), e.embed("audio", items, 16000), atol=1e-6)
+    assert torch.equal(e.inputs("audio").prepare(items), e.inputs("audio").prepare(items, 16000))  # read_rate
     assert not np.allclose(e.embed("audio", items), e.embed("audio", items, 8000), atol=1e-3)
     assert e.embed("audio", []).shape == (0, e.dim)
     assert e.inputs("audio").prepare([], 8000).shape == (0, e.inputs("audio").size)

@@ -151,6 +151,7 @@ def _embed_corpus(a) -> int:
 
 
 def _embed(a) -> int:
+    from .data.base import DataError
     from .index import EmbeddingIndex
     from .pipeline import Embedder
 
@@ -158,8 +159,6 @@ def _embed(a) -> int:
         return _embed_corpus(a)
     emb = Embedder.from_checkpoint(a.checkpoint)
     index = EmbeddingIndex(emb.dim)
-    from .data.base import DataError
-
     skipped = []
     if a.files and a.files_modality:
         emb.branch(a.files_modality)  # a branch it lacks is one error for the run, not one per file

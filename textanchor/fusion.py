@@ -75,10 +75,10 @@ class FusedInput:
         return (self.size,)
 
     def prepare(self, items: list, sample_rate: int | None = None) -> torch.Tensor:
-        """Decoded items at `sample_rate` (None: the answering branch's rate, as with that branch
-        alone) -> (B, sum of member sizes) packed batch; each member resamples and crops them as
-        it does alone."""
-        sample_rate = sample_rate or getattr(getattr(self.primary, "cfg", None), "sample_rate", None)
+        """Decoded items at `sample_rate` (None: `read_rate`, what `read_file` gives and
+        `Embedder.embed` assumes) -> (B, sum of member sizes) packed batch; each member resamples
+        and crops them as it does alone."""
+        sample_rate = sample_rate or self.read_rate
         parts = [mod.prepare(items, sample_rate).reshape(len(items), math.prod(shape))
                  for mod, shape in zip(self.modalities.values(), self.shapes.values())]
         return torch.cat(parts, dim=1)

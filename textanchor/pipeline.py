@@ -116,7 +116,8 @@ class Embedder:
         # None: the rate `sample_rate(modality)` advertises (a fused modality's highest member
         # rate), not the answering branch's own: two newcomers decoded at the advertised 16 kHz,
         # left the rate out and got 8 kHz readings (3 of 10 right).
-        sample_rate = check_rate(sample_rate) or self.sample_rate(modality)
+        rate = self.sample_rate(modality)
+        sample_rate = check_rate(sample_rate) or rate
         speeds = tuple(speeds) if speeds is not None else self.test_speeds(modality)
         if speeds == (1.0,):
             return self._embed_once(modality, items, sample_rate, batch_size)
@@ -124,9 +125,8 @@ class Embedder:
         # to the read rate, so every copy is one small resampling ratio (9/10, 11/10) from it.
         from .data.audio_io import resample, to_mono
 
-        rate = self.sample_rate(modality)
         if rate is None:
-            raise ValueError(f"the recipe sets test_speeds for {modality!r}, which has no sample rate")
+            raise ValueError(f"speeds {speeds} apply to audio; {modality!r} has no sample rate")
         waves = [resample(to_mono(x), sample_rate, rate) for x in items]
         z = sum(torch.nn.functional.normalize(torch.from_numpy(
             self._embed_once(modality, waves, int(round(rate * s)), batch_size)), dim=-1) for s in speeds)
@@ -174,8 +174,9 @@ class Embedder:
         vecs = np.zeros((len(paths), self.dim), np.float32)
         for m in set(mods):
             idx = [i for i, mm in enumerate(mods) if mm == m]
-            inp = self.inputs(m)  # a fused modality reads at its highest member rate (read_rate)
-            vecs[idx] = self.embed(m, [inp.read_file(str(paths[i])) for i in idx], getattr(inp, "read_rate", None))
+            # read_file decodes at sample_rate(m) (a fused modality's highest member rate), the
+            # rate embed assumes without one
+            vecs[idx] = self.embed(m, [self.inputs(m).read_file(str(paths[i])) for i in idx])
         return vecs, mods
 
     def embed_query_file(self, path: str | Path, modality: str | None = None, notes: list | None = None) -> np.ndarray:

@@ -112,8 +112,8 @@ class FileDataset(Dataset):
             raise DataError(f"cannot decode {self.path(i)} ({e})") from None
 
     def __getitem__(self, i: int):
-        # a fused modality's files are read at its highest member rate (`fusion.FusedInput.read_rate`)
-        return self.modality.prepare([self.raw(i)], getattr(self.modality, "read_rate", None))[0], int(self.labels[i])
+        # read_file's rate is what prepare assumes without one (a fused modality's `read_rate` too)
+        return self.modality.prepare([self.raw(i)])[0], int(self.labels[i])
 
     @classmethod
     def from_manifest(cls, csv_path, modality, skip_missing: bool = False) -> "FileDataset":
