@@ -25,6 +25,13 @@ def test_low_confidence_says_unsure_and_lists_the_classes():
     assert _result("image", 0.38).rows()["query"]["unsure"] is True
 
 
+def test_an_unsure_confidence_never_shows_as_the_line_itself():
+    # 0.597 rounded to nearest read "60% zero-shot confidence, under 60%" (a real phone photo did)
+    assert "(59% zero-shot confidence, under 60%)" in _result("image", 0.597).summary()
+    from textanchor.demo.search import shown_under
+    assert shown_under(0.597, percent=False) == "0.59" and shown_under(0.385) == "38%" and shown_under(0.228, False) == "0.23"
+
+
 def test_confident_answer_has_no_caveat():
     s = _result("text", 0.95).summary()
     assert s.startswith("The text reads as **three** (95% zero-shot confidence). ") and "sure" not in s

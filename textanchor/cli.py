@@ -192,7 +192,7 @@ def _search(a) -> int:
     from .pipeline import Embedder
 
     from .demo.inputs import clean_text, text_example
-    from .demo.search import UNSURE_BELOW, known_classes
+    from .demo.search import UNSURE_BELOW, known_classes, shown_under
 
     # Queries are checked as the app checks them: an empty text here, a file (missing, silent,
     # too large) by Embedder.embed_query_file.
@@ -207,7 +207,8 @@ def _search(a) -> int:
     unsure = (f"  not sure: under {UNSURE_BELOW:.2f}; it may be none of the {len(emb.class_names)} classes this "
               f"model knows ({known_classes(emb.class_names)})"
               if conf < UNSURE_BELOW else "")
-    print(f"query zero-shot: {emb.class_names[labels[0]]} ({conf:.2f}){unsure}")
+    shown = shown_under(conf, percent=False) if unsure else f"{conf:.2f}"
+    print(f"query zero-shot: {emb.class_names[labels[0]]} ({shown}){unsure}")
     for note in notes:
         print(f"note: {note}")
     for h in index.search(q, k=a.k, modality=a.modality):

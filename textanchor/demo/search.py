@@ -3,6 +3,7 @@ its zero-shot label and the nearest gallery items of every modality, in shapes t
 directly (images and clips as files; other modalities through their `Modality.render`)."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -108,7 +109,7 @@ class QueryResult:
         note = f" ({self.note})" if self.note else ""
         line = f"The {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot confidence). "
         if self.unsure:
-            line = (f"Not sure: the {src}{note} reads as **{self.label}** ({self.confidence:.0%} zero-shot "
+            line = (f"Not sure: the {src}{note} reads as **{self.label}** ({shown_under(self.confidence)} zero-shot "
                     f"confidence, under {UNSURE_BELOW:.0%}): it may be none of the {len(self.class_names)} classes this model "
                     f"knows ({known_classes(self.class_names)}). ")
         never = [m for m in _page_order(self.unseen) if self.label in self.unseen[m]]
@@ -121,6 +122,16 @@ class QueryResult:
     def unsure(self) -> bool:
         """True when the zero-shot confidence is under `UNSURE_BELOW` (likely not one of the classes)."""
         return self.confidence < UNSURE_BELOW
+
+
+def shown_under(confidence: float, percent: bool = True) -> str:
+    """A confidence under `UNSURE_BELOW` as shown ("38%", or "0.38" with percent=False): rounded
+    to nearest unless that reaches the line, then down (0.597 read "60% zero-shot confidence,
+    under 60%")."""
+    hundredths = round(confidence * 100)
+    if hundredths >= round(UNSURE_BELOW * 100):
+        hundredths = math.floor(confidence * 100)
+    return f"{hundredths}%" if percent else f"{hundredths / 100:.2f}"
 
 
 def _noun(modality: str, n: int) -> str:
